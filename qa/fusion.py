@@ -1,0 +1,24 @@
+"""Rank fusion of dense and BM25 results (pure functions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """Weighted reciprocal rank fusion; weights per question language (chosen on dev)."""
+
+    rrf_k: int = 60
+    dense_weight: dict[str, float] = field(default_factory=lambda: {"ja": 1.0, "en": 1.0})
+    bm25_weight: dict[str, float] = field(default_factory=lambda: {"ja": 1.0, "en": 0.5})
+    candidates: int = 50
+
+
+def rrf(rankings: list[list[int]], weights: list[float], k: int = 60) -> list[tuple[int, float]]:
+    """Weighted reciprocal rank fusion: sum of w / (k + rank) over the lists (rank 1-based)."""
+    scores: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, doc in enumerate(ranking, start=1):
+            scores[doc] = scores.get(doc, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -1,0 +1,220 @@
+"""Build, save and load the index: FAISS vectors + JSONL passages + manifest.json.
+
+Nothing is pickled. A build is written to a temporary sibling folder and swapped in,
+so a crash mid-build leaves the previous index usable. Loading checks the manifest
+against the corpus, the model and this package's version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from qa import __version__
+from qa.chunking import ChunkParams, chunk, embedding_text
+from qa.corpus import corpus_fingerprint, load_corpus
+from qa.records import Passage
+from qa.segmenting import SPLIT_MODE, terms
+from qa.store import FaissStore, StoreError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PASSAGES = "passages.jsonl"
+
+
+class IndexLoadError(RuntimeError):
+    """The index is missing, corrupt or does not match the corpus/model (message says how)."""
+
+
+@dataclass
+class Manifest:
+    format_version: int
+    package_version: str
+    model_id: str
+    model_fingerprint: str
+    dim: int
+    normalized: bool
+    metric: str
+    query_prefix: str
+    passage_prefix: str
+    chunker: dict
+    segmenter: dict
+    corpus: dict[str, str]  # file name -> sha256
+    n_passages: int
+    built_at: str = ""
+    build_seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Manifest:
+        known = {f for f in cls.__dataclass_fields__}
+        missing = known - set(data) - {"built_at", "build_seconds", "extra"}
+        if missing:
+            raise IndexLoadError(f"manifest is missing fields: {', '.join(sorted(missing))}")
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class Index:
+    folder: Path
+    manifest: Manifest
+    passages: list[Passage]
+    terms: list[list[str]]
+    store: FaissStore
+
+
+def _passage_row(p: Passage, p_terms: list[str]) -> dict:
+    return {"id": p.id, "section": p.section, "title": p.title, "text": p.text,
+            "start": p.start, "end": p.end, "source": p.source, "terms": p_terms}
+
+
+def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
+                progress: bool = True) -> Manifest:
+    """Chunk, tokenise and embed the corpus; write the index atomically to ``index_dir``."""
+    t0 = time.perf_counter()
+    params = params or ChunkParams()
+    files = load_corpus(corpus_dir)
+    passages = [p for f in files for p in chunk(f.text, f.name, params)]
+    texts = [embedding_text(p) for p in passages]
+    p_terms = [terms(t) for t in texts]
+    vectors = embedder.encode_passages(texts, progress=progress)
+    store = FaissStore.from_vectors(vectors)
+    manifest = Manifest(
+        format_version=FORMAT_VERSION, package_version=__version__,
+        model_id=embedder.model_id, model_fingerprint=embedder.fingerprint(), dim=int(vectors.shape[1]),
+        normalized=True, metric="inner_product", query_prefix=embedder.query_prefix,
+        passage_prefix=embedder.passage_prefix, chunker=params.to_dict(),
+        segmenter={"library": "sudachipy", "dict": "core", "mode": SPLIT_MODE},
+        corpus={f.name: f.sha256 for f in files}, n_passages=len(passages),
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+    manifest.build_seconds = round(time.perf_counter() - t0, 2)
+    _write_atomically(Path(index_dir), manifest, passages, p_terms, store)
+    return manifest
+
+
+def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passage],
+                      p_terms: list[list[str]], store: FaissStore) -> None:
+    parent = index_dir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.new-", dir=parent))
+    except OSError as exc:
+        raise IndexLoadError(f"cannot write the index next to {index_dir}: {exc.strerror or exc}") from exc
+    try:
+        tmp.chmod(0o755)
+        store.save(tmp)
+        with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
+            for p, t in zip(passages, p_terms):
+                fh.write(json.dumps(_passage_row(p, t), ensure_ascii=False) + "\n")
+        (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n",
+                                    encoding="utf-8")
+        old = parent / f".{index_dir.name}.old"
+        if old.exists():
+            shutil.rmtree(old)
+        if index_dir.exists():
+            os.replace(index_dir, old)
+        os.replace(tmp, index_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise IndexLoadError(f"cannot write the index to {index_dir}: {exc.strerror or exc}") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    index_dir = Path(index_dir)
+    if not index_dir.is_dir():
+        raise IndexLoadError(f"no index at {index_dir}: build it with `qa index`")
+    path = index_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexLoadError(f"{path} is missing: rebuild with `qa index`") from exc
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise IndexLoadError(f"{path} is unreadable or corrupt: rebuild with `qa index`") from exc
+    if not isinstance(data, dict):
+        raise IndexLoadError(f"{path} is not a manifest: rebuild with `qa index`")
+    return Manifest.from_dict(data)
+
+
+def staleness(manifest: Manifest, corpus_dir: Path | None = None, model_id: str | None = None) -> str:
+    """Why the index no longer matches (empty string when it does)."""
+    if manifest.format_version != FORMAT_VERSION or manifest.package_version != __version__:
+        return (f"the index was built by version {manifest.package_version} "
+                f"(format {manifest.format_version}); this is {__version__}")
+    if model_id and manifest.model_id != model_id:
+        return f"the index was built with model {manifest.model_id!r}, not {model_id!r}"
+    if corpus_dir is not None:
+        current = corpus_fingerprint(Path(corpus_dir))
+        if current != manifest.corpus:
+            return "the corpus changed since the index was built"
+    return ""
+
+
+def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | None = None) -> Index:
+    """Load and validate an index; raise ``IndexLoadError`` with a clear reason otherwise."""
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    reason = staleness(manifest, corpus_dir, model_id)
+    if reason:
+        raise IndexLoadError(f"index at {index_dir} is stale: {reason}. Rebuild with `qa index`")
+    try:
+        store = FaissStore.load(index_dir)
+    except StoreError as exc:
+        raise IndexLoadError(f"{exc}: rebuild with `qa index`") from exc
+    passages, p_terms = _read_passages(index_dir / PASSAGES)
+    if not (len(passages) == len(store) == manifest.n_passages):
+        raise IndexLoadError(
+            f"index at {index_dir} is inconsistent: {len(passages)} passages, {len(store)} vectors, "
+            f"manifest says {manifest.n_passages}. Rebuild with `qa index`"
+        )
+    if store.dim != manifest.dim:
+        raise IndexLoadError(f"index at {index_dir}: vectors have dimension {store.dim}, "
+                          f"manifest says {manifest.dim}. Rebuild with `qa index`")
+    return Index(index_dir, manifest, passages, p_terms, store)
+
+
+def _read_passages(path: Path) -> tuple[list[Passage], list[list[str]]]:
+    passages, p_terms = [], []
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                p_terms.append([str(t) for t in row.pop("terms")])
+                passages.append(Passage(**row))
+    except FileNotFoundError as exc:
+        raise IndexLoadError(f"{path} is missing: rebuild with `qa index`") from exc
+    except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise IndexLoadError(f"{path} is corrupt ({type(exc).__name__}): rebuild with `qa index`") from exc
+    return passages, p_terms
+
+
+def check_vectors(index: Index, embedder) -> None:
+    """Refuse to search with a model whose weights differ from the index's."""
+    if embedder.fingerprint() != index.manifest.model_fingerprint:
+        raise IndexLoadError(
+            f"the embedding model's weights ({embedder.fingerprint()}) differ from those the index "
+            f"was built with ({index.manifest.model_fingerprint}). Rebuild with `qa index`"
+        )
+    if embedder.dim != index.manifest.dim:
+        raise IndexLoadError(f"model dimension {embedder.dim} != index dimension {index.manifest.dim}")
+
+
+
+def current_problem(index_dir: Path, corpus_dir: Path, model: str | None) -> str:
+    """Why the index at ``index_dir`` must be (re)built, or "" when it is usable."""
+    from qa.embedding import DEFAULT_MODEL
+
+    try:
+        load_index(index_dir, corpus_dir, model or DEFAULT_MODEL)
+    except IndexLoadError as exc:
+        return str(exc)
+    return ""

@@ -1,0 +1,47 @@
+"""Question hygiene and language detection, shared by retrieval and answering."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_QUESTION_CHARS = 1000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+class QuestionError(ValueError):
+    """The question cannot be used (empty after cleaning)."""
+
+
+@dataclass(frozen=True)
+class CleanQuestion:
+    text: str
+    notice: str = ""  # set when the question was changed (truncated)
+
+
+def clean_question(question: str | None, max_chars: int = MAX_QUESTION_CHARS) -> CleanQuestion:
+    """Drop control characters, fold whitespace, truncate over-long input with a notice."""
+    if question is None:
+        raise QuestionError("the question is empty")
+    text = _CONTROL.sub(" ", str(question))
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise QuestionError("the question is empty: type a question about the document")
+    if len(text) > max_chars:
+        notice = f"The question was {len(text):,} characters; only the first {max_chars:,} were used."
+        return CleanQuestion(text[:max_chars], notice)
+    return CleanQuestion(text)
+
+
+def detect_language(text: str) -> str:
+    """``ja`` when Japanese script makes up a real share of the letters, else ``en``."""
+    text = unicodedata.normalize("NFKC", text)
+    ja = len(_JAPANESE.findall(text))
+    latin = len(_LATIN.findall(text))
+    if ja == 0:
+        return "en"
+    # Japanese words count more than Latin letters: 「WTO改革とは」 is Japanese.
+    return "ja" if ja * 3 >= latin else "en"

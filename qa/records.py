@@ -1,0 +1,84 @@
+"""Typed records passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of the source document; ``text`` is ``source[start:end]`` verbatim."""
+
+    id: str
+    section: str  # normalised slide id, e.g. "Ⅳ-3②"
+    title: str
+    text: str
+    start: int
+    end: int
+    source: str = ""  # corpus file name
+
+    @property
+    def clean_text(self) -> str:
+        """Text with mid-word line breaks joined: what is embedded and shown."""
+        from qa.chunking import join_lines
+
+        return join_lines(self.text)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its score and rank (1-based)."""
+
+    id: str
+    section: str
+    title: str
+    text: str
+    score: float
+    start: int
+    end: int
+    rank: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim quote from a passage; ``quote == source[start:end]``."""
+
+    n: int
+    id: str
+    section: str
+    title: str
+    quote: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    language: str  # "ja" | "en"
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Hit] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    backend: str = "extractive"
+    notice: str = ""  # e.g. "question truncated", "LLM unreachable: offline answer"
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "language": self.language,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [h.to_dict() for h in self.passages],
+            "timings": self.timings,
+            "backend": self.backend,
+            "notice": self.notice,
+        }

@@ -1,0 +1,153 @@
+"""Hybrid retrieval: dense (FAISS) + BM25 over Sudachi terms, fused by weighted RRF."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.config import Config
+from qa.fusion import FusionParams, rrf
+from qa.indexing import Index, check_vectors, load_index
+from qa.questions import clean_question, detect_language
+from qa.records import Hit, Passage
+from qa.segmenting import terms
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+class ModeError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Per-method evidence for one query, used by fusion and by abstention."""
+
+    dense: list[tuple[int, float]]  # (passage idx, cosine), best first
+    bm25: list[tuple[int, float]]  # (passage idx, BM25 score), best first, score > 0 only
+    query_terms: list[str]
+    matched_terms: list[str]  # query terms found in the index vocabulary
+
+
+class Retriever:
+    """Searches one loaded index. Thread-safe: the model loads once, under a lock."""
+
+    def __init__(self, index: Index, embedder_factory: Callable[[], object] | None = None,
+                 fusion: FusionParams | None = None):
+        import bm25s
+
+        self.index = index
+        self.fusion = fusion or FusionParams()
+        self._embedder_factory = embedder_factory
+        self._embedder = None
+        self._lock = threading.Lock()
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(index.terms, show_progress=False)
+        self._vocab = set(self._bm25.vocab_dict) - {""}
+
+    @classmethod
+    def load(cls, index_dir: str | Path | None = None, model: str | None = None, embedder=None,
+             corpus_dir: str | Path | None = None, check_corpus: bool = True,
+             fusion: FusionParams | None = None) -> Retriever:
+        """Load the index (validated against the corpus and model); the model loads lazily."""
+        cfg = Config.from_env(model=model)
+        index_dir = Path(index_dir) if index_dir else cfg.index_dir
+        corpus = Path(corpus_dir) if corpus_dir else cfg.corpus_dir
+        model_id = embedder.model_id if embedder is not None else _configured_model_id(cfg.model)
+        index = load_index(index_dir, corpus if check_corpus else None, model_id)
+        if embedder is not None:
+            return cls(index, lambda: embedder, fusion)
+
+        def factory():
+            from qa.embedding import SentenceTransformerEmbedder
+
+            return SentenceTransformerEmbedder(cfg.model)
+
+        return cls(index, factory, fusion)
+
+    @property
+    def passages(self) -> list[Passage]:
+        return self.index.passages
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    if self._embedder_factory is None:
+                        raise RuntimeError("this retriever has no embedding model")
+                    emb = self._embedder_factory()
+                    check_vectors(self.index, emb)
+                    self._embedder = emb
+        return self._embedder
+
+    def warm_up(self) -> None:
+        """Load the model and run one query, so the first user does not wait."""
+        self.rank("warm up", need_dense=True)
+
+    def rank(self, query: str, need_dense: bool = True, need_bm25: bool = True) -> Ranked:
+        n = self.fusion.candidates
+        dense: list[tuple[int, float]] = []
+        if need_dense:
+            vec = self.embedder.encode_queries([query])[0]
+            dense = self.index.store.search(vec, n)
+        q_terms = terms(query) if need_bm25 else []
+        matched = [t for t in q_terms if t in self._vocab]
+        bm25: list[tuple[int, float]] = []
+        if matched:
+            scores = self._bm25.get_scores(matched)
+            order = np.argsort(-scores, kind="stable")[:n]
+            bm25 = [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+        return Ranked(dense, bm25, q_terms, matched)
+
+    def fuse(self, ranked: Ranked, mode: str, language: str) -> list[tuple[int, float]]:
+        if mode == "dense":
+            return ranked.dense
+        if mode == "bm25":
+            return ranked.bm25
+        f = self.fusion
+        weights = [f.dense_weight.get(language, 1.0), f.bm25_weight.get(language, 1.0)]
+        return rrf([[i for i, _ in ranked.dense], [i for i, _ in ranked.bm25]], weights, f.rrf_k)
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        """Top-``k`` passages for ``query`` (Japanese or English)."""
+        hits, _ = self.search_with_evidence(query, k, mode)
+        return hits
+
+    def search_with_evidence(self, query: str, k: int = 5, mode: str = "hybrid"
+                             ) -> tuple[list[Hit], Ranked]:
+        if mode not in MODES:
+            raise ModeError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
+        text = clean_question(query).text
+        ranked = self.rank(text, need_dense=mode != "bm25", need_bm25=mode != "dense")
+        fused = self.fuse(ranked, mode, detect_language(text))[: max(k, 0)]
+        return [self._hit(i, s, r) for r, (i, s) in enumerate(fused, start=1)], ranked
+
+    def _hit(self, idx: int, score: float, rank: int) -> Hit:
+        p = self.index.passages[idx]
+        return Hit(p.id, p.section, p.title, p.text, float(score), p.start, p.end, rank)
+
+    def passage(self, passage_id: str) -> Passage:
+        for p in self.index.passages:
+            if p.id == passage_id:
+                return p
+        raise KeyError(passage_id)
+
+    def section_passages(self, section: str) -> list[Passage]:
+        return [p for p in self.index.passages if p.section == section]
+
+    def as_langchain(self, k: int = 5, mode: str = "hybrid"):
+        """A LangChain ``BaseRetriever`` over this retriever."""
+        from qa.lc_retriever import LangChainRetriever
+
+        return LangChainRetriever(retriever=self, k=k, mode=mode)
+
+
+def _configured_model_id(model: str | None) -> str:
+    from qa.embedding import DEFAULT_MODEL
+
+    return model or DEFAULT_MODEL

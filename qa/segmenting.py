@@ -1,0 +1,101 @@
+"""Sudachi segmentation: sentence boundaries and normalised content terms.
+
+A Sudachi tokenizer is not thread-safe (``RuntimeError: Already borrowed``), so each
+thread gets its own. Sudachi also rejects very long inputs, so text is cut into
+pieces of at most ``MAX_PIECE_CHARS`` at natural breaks before it sees them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+
+MAX_PIECE_CHARS = 4000  # well under Sudachi's byte limit (~49 KB) even at 4 bytes a char
+SPLIT_MODE = "A"  # short units: 経済安全保障 -> 経済/安全/保障, so partial compounds match
+
+# Parts of speech that carry no content for BM25.
+_DROPPED_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
+_ASCII_WORD = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-']*$")
+_SENTENCE_END = {"。", "！", "？", "!", "?"}
+
+_local = threading.local()
+
+
+def _tokenizer():
+    """The calling thread's Sudachi tokenizer (created on first use)."""
+    tok = getattr(_local, "tokenizer", None)
+    if tok is None:
+        from sudachipy import Dictionary
+
+        tok = Dictionary(dict="core").tokenizer(mode=SPLIT_MODE)
+        _local.tokenizer = tok
+    return tok
+
+
+def _english_stopwords() -> frozenset[str]:
+    stop = getattr(_local, "stopwords", None)
+    if stop is None:
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+        stop = frozenset(STOPWORDS_EN_PLUS)
+        _local.stopwords = stop
+    return stop
+
+
+def pieces(text: str, limit: int = MAX_PIECE_CHARS) -> Iterator[tuple[int, str]]:
+    """Cut ``text`` into (offset, piece) of at most ``limit`` chars, preferring line or
+    sentence breaks, so Sudachi never sees an over-long input."""
+    pos = 0
+    n = len(text)
+    while pos < n:
+        end = min(pos + limit, n)
+        if end < n:
+            window = text[pos:end]
+            cut = max(window.rfind("\n"), window.rfind("。"))
+            if cut > limit // 4:
+                end = pos + cut + 1
+        yield pos, text[pos:end]
+        pos = end
+
+
+def morphemes(text: str) -> Iterator[tuple[str, str, str, int, int]]:
+    """Yield (surface, normalized_form, pos0/pos1, begin, end) over ``text`` of any length."""
+    tok = _tokenizer()
+    for offset, piece in pieces(text):
+        for m in tok.tokenize(piece):
+            pos = m.part_of_speech()
+            yield (m.surface(), m.normalized_form(), f"{pos[0]}/{pos[1]}",
+                   offset + m.begin(), offset + m.end())
+
+
+def terms(text: str) -> list[str]:
+    """Normalised content terms for BM25: particles, auxiliaries and punctuation dropped.
+
+    Sudachi's normalised form folds variants (強靱 -> 強靭); ASCII words and numbers keep
+    their own (NFKC, lower-cased) surface, because Sudachi would map ``6.0`` to ``6`` and
+    ``growth`` to ``グロース``. English stop words are dropped.
+    """
+    out: list[str] = []
+    stop = _english_stopwords()
+    for surface, normalized, pos, _, _ in morphemes(unicodedata.normalize("NFKC", text)):
+        if pos.split("/")[0] in _DROPPED_POS:
+            continue
+        if _ASCII_WORD.match(surface):
+            word = surface.lower()
+            if word in stop:
+                continue
+            out.append(word)
+        else:
+            out.append(normalized)
+    return out
+
+
+def sentence_ends(text: str) -> list[int]:
+    """Offsets just after each sentence-final punctuation mark (Sudachi 句点 and ！？)."""
+    ends = []
+    for surface, _, pos, _, end in morphemes(text):
+        if pos == "補助記号/句点" or surface in _SENTENCE_END:
+            ends.append(end)
+    return ends

@@ -1,0 +1,71 @@
+"""The dense vector store behind a narrow interface (FAISS here).
+
+A larger deployment can swap in a server-based store by implementing ``VectorStore``;
+the retriever, chain and UI only use these methods.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class VectorStore(Protocol):
+    def __len__(self) -> int: ...
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+    def save(self, folder: Path) -> None: ...
+
+
+class StoreError(RuntimeError):
+    """The stored vectors cannot be read."""
+
+
+class FaissStore:
+    """Normalised vectors in an ``IndexFlatIP``: inner product = cosine. No pickle."""
+
+    FILE = "vectors.faiss"
+
+    def __init__(self, index):
+        self._index = index
+
+    @classmethod
+    def from_vectors(cls, vectors: np.ndarray) -> FaissStore:
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(vectors)
+        return cls(index)
+
+    @classmethod
+    def load(cls, folder: Path) -> FaissStore:
+        import faiss
+
+        path = Path(folder) / cls.FILE
+        if not path.is_file():
+            raise StoreError(f"{path} is missing")
+        try:
+            return cls(faiss.read_index(str(path)))
+        except RuntimeError as exc:
+            raise StoreError(f"{path} is truncated or corrupt ({str(exc).splitlines()[0][:120]})") from exc
+
+    @property
+    def dim(self) -> int:
+        return self._index.d
+
+    def __len__(self) -> int:
+        return self._index.ntotal
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        k = min(k, len(self))
+        if k <= 0:
+            return []
+        scores, ids = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def save(self, folder: Path) -> None:
+        import faiss
+
+        faiss.write_index(self._index, str(Path(folder) / self.FILE))
