@@ -79,7 +79,7 @@ def resolve_model(model: str | None) -> str:
 class SentenceTransformerEmbedder:
     """Loads a sentence-transformers model once; encodes with its prefixes, normalised."""
 
-    def __init__(self, model: str | None = None, batch_size: int = 16):
+    def __init__(self, model: str | None = None, batch_size: int = 32):
         configured = model or os.environ.get("QA_EMBED_MODEL") or DEFAULT_MODEL
         path = resolve_model(configured)
         try:

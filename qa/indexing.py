@@ -15,16 +15,19 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from qa import __version__
-from qa.chunking import ChunkParams, chunk, embedding_text
+from qa.chunking import ChunkParams, chunk, embedding_text, join_lines, sentence_spans
 from qa.corpus import corpus_fingerprint, load_corpus
 from qa.records import Passage
 from qa.segmenting import SPLIT_MODE, terms
 from qa.store import FaissStore, StoreError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
+UNIT_VECTORS = "sentences.npy"  # one row per sentence/table row, in passage order
 
 
 class IndexLoadError(RuntimeError):
@@ -66,11 +69,28 @@ class Index:
     passages: list[Passage]
     terms: list[list[str]]
     store: FaissStore
+    units: list[list[tuple[int, int]]]  # per passage: raw (start, end) of its sentences
+    unit_vectors: np.ndarray  # (total sentences, dim), rows in passage order
+    unit_offsets: list[int]  # first row of each passage's sentences in unit_vectors
+
+    def passage_units(self, idx: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+        a = self.unit_offsets[idx]
+        spans = self.units[idx]
+        return spans, self.unit_vectors[a:a + len(spans)]
 
 
-def _passage_row(p: Passage, p_terms: list[str]) -> dict:
+def _passage_row(p: Passage, p_terms: list[str], units: list[tuple[int, int]]) -> dict:
     return {"id": p.id, "section": p.section, "title": p.title, "text": p.text,
-            "start": p.start, "end": p.end, "source": p.source, "terms": p_terms}
+            "start": p.start, "end": p.end, "source": p.source, "terms": p_terms,
+            "units": [list(u) for u in units]}
+
+
+def _offsets(units: list[list[tuple[int, int]]]) -> list[int]:
+    out, total = [], 0
+    for u in units:
+        out.append(total)
+        total += len(u)
+    return out
 
 
 def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
@@ -79,10 +99,19 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams
     t0 = time.perf_counter()
     params = params or ChunkParams()
     files = load_corpus(corpus_dir)
-    passages = [p for f in files for p in chunk(f.text, f.name, params)]
+    passages, units, unit_texts = [], [], []
+    for f in files:
+        for p in chunk(f.text, f.name, params):
+            spans = sentence_spans(f.text, p.start, p.end)
+            passages.append(p)
+            units.append(spans)
+            unit_texts.extend(join_lines(f.text[a:b]) for a, b in spans)
     texts = [embedding_text(p) for p in passages]
     p_terms = [terms(t) for t in texts]
     vectors = embedder.encode_passages(texts, progress=progress)
+    # Sentence vectors let the extractive answerer pick the answering sentence in any
+    # question language at query time for the cost of a dot product.
+    unit_vectors = embedder.encode_passages(unit_texts, progress=progress)
     store = FaissStore.from_vectors(vectors)
     manifest = Manifest(
         format_version=FORMAT_VERSION, package_version=__version__,
@@ -94,12 +123,13 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
     manifest.build_seconds = round(time.perf_counter() - t0, 2)
-    _write_atomically(Path(index_dir), manifest, passages, p_terms, store)
+    _write_atomically(Path(index_dir), manifest, passages, p_terms, units, unit_vectors, store)
     return manifest
 
 
 def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passage],
-                      p_terms: list[list[str]], store: FaissStore) -> None:
+                      p_terms: list[list[str]], units: list[list[tuple[int, int]]],
+                      unit_vectors: np.ndarray, store: FaissStore) -> None:
     parent = index_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -109,9 +139,10 @@ def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passag
     try:
         tmp.chmod(0o755)
         store.save(tmp)
+        np.save(tmp / UNIT_VECTORS, np.asarray(unit_vectors, dtype=np.float32), allow_pickle=False)
         with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
-            for p, t in zip(passages, p_terms):
-                fh.write(json.dumps(_passage_row(p, t), ensure_ascii=False) + "\n")
+            for p, t, u in zip(passages, p_terms, units):
+                fh.write(json.dumps(_passage_row(p, t, u), ensure_ascii=False) + "\n")
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n",
                                     encoding="utf-8")
         old = parent / f".{index_dir.name}.old"
@@ -170,7 +201,8 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | 
         store = FaissStore.load(index_dir)
     except StoreError as exc:
         raise IndexLoadError(f"{exc}: rebuild with `qa index`") from exc
-    passages, p_terms = _read_passages(index_dir / PASSAGES)
+    passages, p_terms, units = _read_passages(index_dir / PASSAGES)
+    unit_vectors = _read_unit_vectors(index_dir / UNIT_VECTORS)
     if not (len(passages) == len(store) == manifest.n_passages):
         raise IndexLoadError(
             f"index at {index_dir} is inconsistent: {len(passages)} passages, {len(store)} vectors, "
@@ -179,22 +211,39 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | 
     if store.dim != manifest.dim:
         raise IndexLoadError(f"index at {index_dir}: vectors have dimension {store.dim}, "
                           f"manifest says {manifest.dim}. Rebuild with `qa index`")
-    return Index(index_dir, manifest, passages, p_terms, store)
+    if unit_vectors.shape != (sum(map(len, units)), manifest.dim):
+        raise IndexLoadError(f"index at {index_dir}: {UNIT_VECTORS} is out of step with the "
+                             "passages. Rebuild with `qa index`")
+    return Index(index_dir, manifest, passages, p_terms, store, units, unit_vectors,
+                 _offsets(units))
 
 
-def _read_passages(path: Path) -> tuple[list[Passage], list[list[str]]]:
-    passages, p_terms = [], []
+def _read_unit_vectors(path: Path) -> np.ndarray:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except FileNotFoundError as exc:
+        raise IndexLoadError(f"{path} is missing: rebuild with `qa index`") from exc
+    except (OSError, ValueError) as exc:
+        raise IndexLoadError(f"{path} is corrupt: rebuild with `qa index`") from exc
+    if arr.ndim != 2 or arr.dtype != np.float32:
+        raise IndexLoadError(f"{path} has shape {arr.shape} / {arr.dtype}: rebuild with `qa index`")
+    return arr
+
+
+def _read_passages(path: Path) -> tuple[list[Passage], list[list[str]], list[list[tuple[int, int]]]]:
+    passages, p_terms, units = [], [], []
     try:
         with path.open(encoding="utf-8") as fh:
             for line in fh:
                 row = json.loads(line)
                 p_terms.append([str(t) for t in row.pop("terms")])
+                units.append([(int(a), int(b)) for a, b in row.pop("units")])
                 passages.append(Passage(**row))
     except FileNotFoundError as exc:
         raise IndexLoadError(f"{path} is missing: rebuild with `qa index`") from exc
     except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
         raise IndexLoadError(f"{path} is corrupt ({type(exc).__name__}): rebuild with `qa index`") from exc
-    return passages, p_terms
+    return passages, p_terms, units
 
 
 def check_vectors(index: Index, embedder) -> None:

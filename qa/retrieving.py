@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.answering import idf_table
 from qa.config import Config
 from qa.fusion import FusionParams, rrf
 from qa.indexing import Index, check_vectors, load_index
@@ -31,6 +32,7 @@ class Ranked:
     bm25: list[tuple[int, float]]  # (passage idx, BM25 score), best first, score > 0 only
     query_terms: list[str]
     matched_terms: list[str]  # query terms found in the index vocabulary
+    query_vec: np.ndarray | None = None
 
 
 class Retriever:
@@ -48,6 +50,9 @@ class Retriever:
         self._bm25 = bm25s.BM25()
         self._bm25.index(index.terms, show_progress=False)
         self._vocab = set(self._bm25.vocab_dict) - {""}
+        self.by_id = {p.id: p for p in index.passages}
+        self._position = {p.id: i for i, p in enumerate(index.passages)}
+        self.idf = idf_table(index.terms)
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, model: str | None = None, embedder=None,
@@ -92,8 +97,9 @@ class Retriever:
     def rank(self, query: str, need_dense: bool = True, need_bm25: bool = True) -> Ranked:
         n = self.fusion.candidates
         dense: list[tuple[int, float]] = []
+        vec = None
         if need_dense:
-            vec = self.embedder.encode_queries([query])[0]
+            vec = self.embed_query(query)
             dense = self.index.store.search(vec, n)
         q_terms = terms(query) if need_bm25 else []
         matched = [t for t in q_terms if t in self._vocab]
@@ -102,7 +108,20 @@ class Retriever:
             scores = self._bm25.get_scores(matched)
             order = np.argsort(-scores, kind="stable")[:n]
             bm25 = [(int(i), float(scores[i])) for i in order if scores[i] > 0]
-        return Ranked(dense, bm25, q_terms, matched)
+        return Ranked(dense, bm25, q_terms, matched, vec)
+
+    def embed_query(self, query: str) -> np.ndarray:
+        return self.embedder.encode_queries([query])[0]
+
+    def units(self, passage_id: str) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """The sentence spans of a passage and their vectors."""
+        return self.index.passage_units(self._position[passage_id])
+
+    def passage_vector(self, passage_id: str) -> np.ndarray:
+        return self.index.store.vector(self._position[passage_id])
+
+    def terms_of(self, passage_id: str) -> list[str]:
+        return self.index.terms[self._position[passage_id]]
 
     def fuse(self, ranked: Ranked, mode: str, language: str) -> list[tuple[int, float]]:
         if mode == "dense":
@@ -132,10 +151,7 @@ class Retriever:
         return Hit(p.id, p.section, p.title, p.text, float(score), p.start, p.end, rank)
 
     def passage(self, passage_id: str) -> Passage:
-        for p in self.index.passages:
-            if p.id == passage_id:
-                return p
-        raise KeyError(passage_id)
+        return self.by_id[passage_id]
 
     def section_passages(self, section: str) -> list[Passage]:
         return [p for p in self.index.passages if p.section == section]

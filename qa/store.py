@@ -15,6 +15,7 @@ import numpy as np
 class VectorStore(Protocol):
     def __len__(self) -> int: ...
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+    def vector(self, i: int) -> np.ndarray: ...
     def save(self, folder: Path) -> None: ...
 
 
@@ -64,6 +65,9 @@ class FaissStore:
             return []
         scores, ids = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def vector(self, i: int) -> np.ndarray:
+        return self._index.reconstruct(int(i))
 
     def save(self, folder: Path) -> None:
         import faiss

@@ -1,0 +1,192 @@
+"""The offline extractive answerer: pick the sentence(s) or table row(s) that answer.
+
+Candidates are the sentences of the retrieved passages. Each is scored by its embedding
+similarity to the question (sentence vectors are stored in the index, so this works for
+English questions over Japanese text), the IDF-weighted share of the question's Sudachi
+terms it contains, a cue for the kind of answer asked for (an amount, a date, a number)
+and its passage's rank. The answer quotes the winners verbatim, with citation numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qa.citations import cite, display
+from qa.records import Citation, Hit, Passage
+from qa.segmenting import terms
+
+NO_ANSWER = {"ja": "資料には記載が見つかりませんでした。", "en": "The document does not appear to cover this."}
+EN_NOTE = "(Quoted verbatim from the Japanese source; no translation model runs offline.)"
+
+_AMOUNT = re.compile(r"[0-9０-９][0-9０-９.,，．]*\s*(兆|億|万|千)?\s*(円|ドル|ユーロ|ポンド|ルピア|元|人|社|件|カ国|か国|ヶ国)")
+_DATE = re.compile(r"[0-9０-９]{2,4}\s*年|[0-9０-９]{1,2}\s*月|20[0-9]{2}")
+_NUMBER = re.compile(r"[0-9０-９]")
+_TABLE_ROW = re.compile(r"^\S.{0,30}?(\s+[-−▲]?[0-9０-９][0-9０-９.,]*%?){1,}\s*$")
+_TABLE_HEADER = re.compile(r"(\(%\)|（%）|[0-9]{4}\s*年.*[0-9]{4}\s*年)")
+
+_CUES = {
+    "amount": re.compile(r"いくら|金額|額|規模|予算|兆|億|how much|amount|budget|billion|trillion|"
+                         r"dollars?|yen|euros?|pounds?|funding|invest", re.I),
+    "date": re.compile(r"いつ|何年|何月|時期|日付|when|what year|which year|what month|date", re.I),
+    "number": re.compile(r"何%|何パーセント|率|いくつ|何カ国|何か国|何社|何件|何人|何品目|数|見通し|"
+                         r"how many|rate|percent|%|number of|growth|forecast|share", re.I),
+}
+_CUE_PATTERN = {"amount": _AMOUNT, "date": _DATE, "number": _NUMBER}
+
+
+@dataclass(frozen=True)
+class ExtractParams:
+    """Scoring weights and abstention thresholds, chosen on the gold set's dev split."""
+
+    dense_weight: float = 4.0
+    lexical_weight: float = 1.0
+    cue_weight: float = 0.3
+    rank_weight: float = 0.15
+    short_penalty: float = 0.5
+    second_margin: float = 0.08
+    top_passages: int = 5
+    # Abstain when confidence (top passage cosine + 0.5 x query-term coverage) is below.
+    abstain_below: dict[str, float] = field(default_factory=lambda: {"ja": 0.0, "en": 0.0})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage: Passage
+    rank: int
+    start: int
+    end: int
+    text: str  # display form
+    score: float
+
+
+@dataclass(frozen=True)
+class Extraction:
+    answer: str
+    citations: list[Citation]
+    abstained: bool
+    confidence: float
+
+
+def idf_table(doc_terms: list[list[str]]) -> dict[str, float]:
+    df = Counter(t for doc in doc_terms for t in set(doc))
+    n = len(doc_terms)
+    return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+
+def coverage(query_terms: list[str], unit_terms: set[str], idf: dict[str, float]) -> float:
+    """IDF-weighted share of the query's known terms that the unit contains."""
+    known = [t for t in set(query_terms) if t in idf]
+    total = sum(idf[t] for t in known)
+    if total <= 0:
+        return 0.0
+    return sum(idf[t] for t in known if t in unit_terms) / total
+
+
+def question_cues(question: str) -> list[str]:
+    return [name for name, rx in _CUES.items() if rx.search(question)]
+
+
+def is_table_row(text: str) -> bool:
+    return bool(_TABLE_ROW.match(text)) and not _TABLE_HEADER.search(text)
+
+
+def score_candidates(question: str, query_vec: np.ndarray | None, hits: list[Hit],
+                     units: dict[str, tuple[list[tuple[int, int]], np.ndarray]],
+                     passages: dict[str, Passage], idf: dict[str, float],
+                     params: ExtractParams) -> list[Candidate]:
+    """Score every sentence of the top passages; best first."""
+    q_terms = terms(question)
+    cues = question_cues(question)
+    rows: list[tuple[Passage, int, int, int, str, float, float]] = []
+    for hit in hits[: params.top_passages]:
+        p = passages[hit.id]
+        spans, vecs = units[hit.id]
+        cos = vecs @ query_vec if query_vec is not None and len(spans) else np.zeros(len(spans))
+        for (a, b), c in zip(spans, cos):
+            text = display(p.text[a - p.start:b - p.start])
+            rows.append((p, hit.rank, a, b, text, float(c), coverage(q_terms, set(terms(text)), idf)))
+    if not rows:
+        return []
+    best_cos = max(r[5] for r in rows)
+    out = []
+    for p, rank, a, b, text, c, lex in rows:
+        s = params.dense_weight * (c - best_cos) + params.lexical_weight * lex
+        s += params.rank_weight / rank
+        s += params.cue_weight * sum(bool(_CUE_PATTERN[cue].search(text)) for cue in cues)
+        if len(text) < 8 and not is_table_row(text):
+            s -= params.short_penalty
+        out.append(Candidate(p, rank, a, b, text, s))
+    return sorted(out, key=lambda c: -c.score)
+
+
+def table_header(best: Candidate, units: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The header line (``(%) 2020年 2021年``) above a table row in the same passage."""
+    p = best.passage
+    above = [(a, b) for a, b in units if b <= best.start]
+    for a, b in reversed(above):
+        if _TABLE_HEADER.search(display(p.text[a - p.start:b - p.start])):
+            return a, b
+    return None
+
+
+def confidence(question: str, hits: list[Hit], top_cosine: float, passage_terms: dict[str, list[str]],
+               idf: dict[str, float]) -> float:
+    """How sure retrieval is that the document covers the question."""
+    q_terms = terms(question)
+    top_terms: set[str] = set()
+    for h in hits[:3]:
+        top_terms.update(passage_terms.get(h.id, []))
+    return top_cosine + 0.5 * coverage(q_terms, top_terms, idf)
+
+
+def compose(language: str, quotes: list[tuple[int, str]],
+            header: tuple[int, str] | None = None) -> str:
+    """Answer text around verbatim quotes ``[(citation number, display text)]``; a table
+    row comes with its header line."""
+    if language == "ja":
+        parts = "、".join(f"「{text}」[{n}]" for n, text in quotes)
+        if header:
+            return f"資料の表（「{header[1]}」[{header[0]}]）によると、{parts}。"
+        return f"資料によると、{parts}。"
+    parts = " ... ".join(f"「{text}」 [{n}]" for n, text in quotes)
+    if header:
+        return f"The document's table (「{header[1]}」 [{header[0]}]) gives: {parts}\n{EN_NOTE}"
+    return f"The document says: {parts}\n{EN_NOTE}"
+
+
+def extract(question: str, language: str, query_vec: np.ndarray | None, hits: list[Hit],
+            units: dict[str, tuple[list[tuple[int, int]], np.ndarray]],
+            passages: dict[str, Passage], idf: dict[str, float], conf: float,
+            params: ExtractParams | None = None) -> Extraction:
+    """Choose the answering sentence(s) and compose a cited answer, or abstain."""
+    params = params or ExtractParams()
+    if not hits or conf < params.abstain_below.get(language, 0.0):
+        return Extraction(NO_ANSWER[language], [], True, conf)
+    ranked = score_candidates(question, query_vec, hits, units, passages, idf, params)
+    if not ranked:
+        return Extraction(NO_ANSWER[language], [], True, conf)
+    best = ranked[0]
+    chosen = [best]
+    header_span, header_text = None, ""
+    if is_table_row(best.text):
+        header_span = table_header(best, units[best.passage.id][0])
+        if header_span:
+            a, b = header_span
+            header_text = display(best.passage.text[a - best.passage.start:b - best.passage.start])
+    for cand in ranked[1:3]:
+        if cand.score >= best.score - params.second_margin and cand.text != best.text:
+            chosen.append(cand)
+            break
+    chosen.sort(key=lambda c: (c.rank, c.start))
+    spans = [(c.passage, c.start, c.end, c.text) for c in chosen]
+    if header_span:
+        spans.insert(0, (best.passage, *header_span, header_text))
+    citations = [cite(n, p, a, b) for n, (p, a, b, _) in enumerate(spans, start=1)]
+    quotes = [(n, text) for n, (_, _, _, text) in enumerate(spans, start=1)]
+    header = quotes.pop(0) if header_span else None
+    return Extraction(compose(language, quotes, header), citations, False, conf)

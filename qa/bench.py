@@ -1,0 +1,362 @@
+"""Side-by-side benchmark: this project's pipeline vs a LangChain-tutorial baseline.
+
+Both sides run in one process with ONE loaded embedding model. The baseline is what a
+tutorial builds: ``RecursiveCharacterTextSplitter`` over the raw text (Japanese-aware
+separators, chunk size searched so its mean chunk length matches the project's mean
+passage length, 10% overlap), the same model behind a LangChain ``Embeddings`` adapter,
+and an in-memory ``langchain_community`` FAISS store: no BM25, no slide structure.
+Nothing is pickled. Relevance is ``is_relevant`` on either side's chunk text.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from qa.evaluating import (
+    LANGS,
+    GoldItem,
+    hit_at_k,
+    is_relevant,
+    percentiles,
+    reciprocal_rank,
+    select_split,
+)
+
+JA_SEPARATORS = ["\n\n", "\n", "。", ""]
+OVERLAP_SHARE = 0.10
+RANK_DEPTH = 10
+
+
+# ---------------------------------------------------------------- baseline
+
+
+def baseline_splitter(chunk_size: int):
+    """A tutorial splitter with Japanese-aware separators; ``。`` stays at the sentence end."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter(
+        chunk_size=chunk_size, chunk_overlap=round(chunk_size * OVERLAP_SHARE),
+        separators=JA_SEPARATORS, keep_separator="end", add_start_index=True,
+    )
+
+
+def split_corpus(texts: dict[str, str], chunk_size: int) -> list:
+    """LangChain ``Document``s of every corpus file (metadata: source, start_index)."""
+    names = list(texts)
+    splitter = baseline_splitter(chunk_size)
+    return splitter.create_documents([texts[n] for n in names], [{"source": n} for n in names])
+
+
+def mean_chars(chunks: Sequence[str]) -> float:
+    return statistics.fmean(len(c) for c in chunks) if chunks else 0.0
+
+
+def match_chunk_size(texts: dict[str, str], target_mean: float, tolerance: float = 0.05
+                     ) -> tuple[int, float]:
+    """The chunk_size whose mean chunk length is closest to ``target_mean``.
+
+    Bisection (the mean grows with chunk_size, though not strictly), then a scan of the
+    neighbourhood when the bisection lands outside ``tolerance``.
+    """
+    cache: dict[int, float] = {}
+
+    def mean_for(size: int) -> float:
+        if size not in cache:
+            cache[size] = mean_chars([d.page_content for d in split_corpus(texts, size)])
+        return cache[size]
+
+    lo, hi = max(2, int(target_mean / 4)), max(4, int(target_mean * 4))
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if mean_for(mid) < target_mean:
+            lo = mid + 1
+        else:
+            hi = mid
+    for size in (lo - 1, lo, lo + 1):
+        if size >= 2:
+            mean_for(size)
+    best = min(cache, key=lambda s: abs(cache[s] - target_mean))
+    if abs(cache[best] - target_mean) > tolerance * target_mean:
+        for size in range(max(2, int(best * 0.8)), int(best * 1.2) + 2):
+            mean_for(size)
+        best = min(cache, key=lambda s: abs(cache[s] - target_mean))
+    return best, cache[best]
+
+
+def langchain_embeddings(embedder):
+    """Our embedder as a LangChain ``Embeddings`` (it adds the query:/passage: prefixes)."""
+    from langchain_core.embeddings import Embeddings
+
+    class ProjectEmbeddings(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return embedder.encode_passages(list(texts)).tolist()
+
+        def embed_query(self, text: str) -> list[float]:
+            return embedder.encode_queries([text])[0].tolist()
+
+    return ProjectEmbeddings()
+
+
+def build_baseline(texts: dict[str, str], chunk_size: int, embeddings):
+    """(in-memory LangChain FAISS store, its chunks)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # langchain-community is sunsetting
+        from langchain_community.vectorstores import FAISS
+
+    docs = split_corpus(texts, chunk_size)
+    return FAISS.from_documents(docs, embeddings), docs
+
+
+def baseline_bytes(store, docs: Sequence) -> int:
+    """What the baseline would take on disk without pickle: FAISS bytes + chunks as JSONL."""
+    import faiss
+
+    text = "".join(json.dumps({"text": d.page_content, **d.metadata}, ensure_ascii=False) + "\n"
+                   for d in docs)
+    return int(faiss.serialize_index(store.index).nbytes) + len(text.encode("utf-8"))
+
+
+# ---------------------------------------------------------------- measuring
+
+
+class PeakRss:
+    """Samples this process's RSS in a thread; ``peak_mb`` / ``start_mb`` after the block."""
+
+    def __init__(self, interval_s: float = 0.005):
+        import psutil
+
+        self._proc = psutil.Process()
+        self._interval = interval_s
+        self._stop = threading.Event()
+        self.start_mb = self.peak_mb = 0.0
+
+    def _rss(self) -> float:
+        return self._proc.memory_info().rss / 2**20
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.peak_mb = max(self.peak_mb, self._rss())
+
+    def __enter__(self) -> PeakRss:
+        self.start_mb = self.peak_mb = self._rss()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, self._rss())
+
+
+def process_max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+
+
+def timed_queries(search: Callable[[str], list[str]], items: Sequence[GoldItem]
+                  ) -> tuple[list[float], list[list[bool]]]:
+    """Latency (ms) and top-10 relevance flags of ``search`` (question -> chunk texts)."""
+    latencies, flags = [], []
+    for item in items:
+        t0 = time.perf_counter()
+        texts = search(item.question)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        flags.append([is_relevant(t, item.evidence) for t in texts[:RANK_DEPTH]])
+    return latencies, flags
+
+
+def quality(items: Sequence[GoldItem], flags: Sequence[list[bool]]) -> dict[str, dict]:
+    """{"hit_at_1" | "hit_at_5" | "mrr_at_10": {lang: value}} over answerable items."""
+    out: dict[str, dict] = {"hit_at_1": {}, "hit_at_5": {}, "mrr_at_10": {}}
+    for lang in LANGS:
+        mine = [f for item, f in zip(items, flags) if item.answerable and item.lang == lang]
+        if not mine:
+            continue
+        out["hit_at_1"][lang] = round(statistics.fmean(hit_at_k(f, 1) for f in mine), 4)
+        out["hit_at_5"][lang] = round(statistics.fmean(hit_at_k(f, 5) for f in mine), 4)
+        out["mrr_at_10"][lang] = round(statistics.fmean(reciprocal_rank(f) for f in mine), 4)
+    return out
+
+
+def reachable(items: Sequence[GoldItem], chunks: Sequence[str]) -> float:
+    """Share of answerable items whose evidence one chunk holds in full (the hit@∞ ceiling)."""
+    answerable = [i for i in items if i.answerable]
+    ok = sum(any(is_relevant(c, i.evidence) for c in chunks) for i in answerable)
+    return round(ok / len(answerable), 4) if answerable else 0.0
+
+
+def _dir_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
+# ---------------------------------------------------------------- the run
+
+
+def _project_side(corpus_dir: Path, items: list[GoldItem], embedder, work: Path) -> dict:
+    from qa.indexing import build_index
+    from qa.retrieving import MODES, Retriever
+
+    with PeakRss() as rss:
+        t0 = time.perf_counter()
+        manifest = build_index(corpus_dir, work / "index", embedder, progress=False)
+        build_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        retriever = Retriever.load(index_dir=work / "index", embedder=embedder,
+                                   corpus_dir=corpus_dir)
+        load_s = time.perf_counter() - t0
+        retriever.warm_up()
+        latency, by_mode = {}, {}
+        for mode in MODES:
+            retriever.search("warm up", k=RANK_DEPTH, mode=mode)
+            ms, flags = timed_queries(
+                lambda q, m=mode: [h.text for h in retriever.search(q, k=RANK_DEPTH, mode=m)],
+                items)
+            latency[mode] = percentiles(ms)
+            by_mode[mode] = quality(items, flags)
+    texts = [p.text for p in retriever.passages]
+    return {
+        "index_build_s": round(build_s, 2), "index_load_s": round(load_s, 2),
+        "index_bytes": _dir_bytes(work / "index"), "peak_rss_mb": round(rss.peak_mb, 1),
+        "rss_start_mb": round(rss.start_mb, 1), "latency_ms": latency,
+        "quality_by_mode": by_mode, "n_passages": manifest.n_passages,
+        "mean_chars": round(mean_chars(texts), 1), "reachable": reachable(items, texts),
+    }
+
+
+def _baseline_side(texts: dict[str, str], target_mean: float, items: list[GoldItem],
+                   embeddings) -> dict:
+    t0 = time.perf_counter()
+    chunk_size, matched_mean = match_chunk_size(texts, target_mean)
+    search_s = time.perf_counter() - t0
+    with PeakRss() as rss:
+        t0 = time.perf_counter()
+        store, docs = build_baseline(texts, chunk_size, embeddings)
+        build_s = time.perf_counter() - t0
+        store.similarity_search("warm up", k=RANK_DEPTH)
+        ms, flags = timed_queries(
+            lambda q: [d.page_content for d in store.similarity_search(q, k=RANK_DEPTH)], items)
+    chunks = [d.page_content for d in docs]
+    return {
+        "index_build_s": round(build_s, 2), "index_bytes": baseline_bytes(store, docs),
+        "index_bytes_note": "in memory; FAISS serialised + chunks as JSONL",
+        "peak_rss_mb": round(rss.peak_mb, 1), "rss_start_mb": round(rss.start_mb, 1),
+        "latency_ms": {"dense": percentiles(ms)}, "quality": quality(items, flags),
+        "chunk_size": chunk_size, "chunk_overlap": round(chunk_size * OVERLAP_SHARE),
+        "chunk_size_search_s": round(search_s, 2), "n_chunks": len(docs),
+        "mean_chars": round(matched_mean, 1), "reachable": reachable(items, chunks),
+    }
+
+
+def run_bench(corpus_dir: str | Path, gold: Sequence[GoldItem], split: str | None = "test",
+              embedder=None, progress: bool = True) -> dict:
+    """Benchmark both pipelines on the gold ``split``; return the figures (see module doc).
+
+    ``embedder`` follows ``qa.embedding.Embedder``; by default the configured model loads
+    once here and serves both sides. Unanswerable items count for latency, not quality.
+    """
+    from qa.corpus import load_corpus
+
+    def say(msg: str) -> None:
+        if progress:
+            print(msg, file=sys.stderr, flush=True)
+
+    corpus_dir = Path(corpus_dir)
+    items = select_split(gold, split)
+    texts = {f.name: f.text for f in load_corpus(corpus_dir)}
+    started = time.perf_counter()
+    t0 = time.perf_counter()
+    if embedder is None:
+        from qa.embedding import SentenceTransformerEmbedder
+
+        say("Loading the embedding model ...")
+        embedder = SentenceTransformerEmbedder()
+    model_load_s = time.perf_counter() - t0
+
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        say(f"Project: building a fresh index and timing {len(items)} queries x 3 modes ...")
+        project = _project_side(corpus_dir, items, embedder, Path(tmp))
+    gc.collect()
+    say(f"Baseline: matching chunk size to {project['mean_chars']:.0f} chars, "
+        f"building and timing {len(items)} queries ...")
+    baseline = _baseline_side(texts, project["mean_chars"], items,
+                              langchain_embeddings(embedder))
+    p_quality = project["quality_by_mode"]["hybrid"]
+    result = {
+        "split": split or "all", "n_queries": len(items),
+        "n_answerable": {lang: sum(1 for i in items if i.answerable and i.lang == lang)
+                         for lang in LANGS},
+        "model": getattr(embedder, "model_id", type(embedder).__name__),
+        "model_load_s": round(model_load_s, 2),
+        "index_build_s": project["index_build_s"], "index_bytes": project["index_bytes"],
+        "peak_rss_mb": project["peak_rss_mb"], "latency_ms": project["latency_ms"],
+        **{metric: {"project": p_quality[metric], "baseline": baseline["quality"][metric]}
+           for metric in ("hit_at_1", "hit_at_5", "mrr_at_10")},
+        "project": project, "baseline": baseline,
+        "process_max_rss_mb": round(process_max_rss_mb(), 1),
+    }
+    result["ratios"] = {
+        "index_build_s": _ratio(project["index_build_s"], baseline["index_build_s"]),
+        "index_bytes": _ratio(project["index_bytes"], baseline["index_bytes"]),
+        "peak_rss_mb": _ratio(project["peak_rss_mb"], baseline["peak_rss_mb"]),
+        **{f"latency_p50_{m}": _ratio(project["latency_ms"][m]["p50"],
+                                      baseline["latency_ms"]["dense"]["p50"])
+           for m in project["latency_ms"]},
+    }
+    result["total_s"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def format_bench(r: dict) -> str:
+    """A readable table: project | baseline | project/baseline."""
+    p, b = r["project"], r["baseline"]
+    rows: list[tuple[str, float | None, float | None]] = [
+        ("index build (s)", p["index_build_s"], b["index_build_s"]),
+        ("index size (KB)", p["index_bytes"] / 1024, b["index_bytes"] / 1024),
+        ("peak RSS (MB)", p["peak_rss_mb"], b["peak_rss_mb"]),
+        ("chunks", p["n_passages"], b["n_chunks"]),
+        ("mean chunk chars", p["mean_chars"], b["mean_chars"]),
+    ]
+    for mode, lat in p["latency_ms"].items():
+        for q in ("p50", "p95"):
+            rows.append((f"latency {q} ms ({mode} vs dense)", lat[q],
+                         b["latency_ms"]["dense"][q]))
+    for metric in ("hit_at_1", "hit_at_5", "mrr_at_10"):
+        for lang in LANGS:
+            if lang in r[metric]["project"]:
+                rows.append((f"{metric} {lang}", r[metric]["project"][lang],
+                             r[metric]["baseline"].get(lang)))
+    rows.append(("evidence in one chunk", p["reachable"], b["reachable"]))
+
+    def f(v):
+        return "-" if v is None else (f"{v:.3f}" if isinstance(v, float) and v < 10 else
+                                      f"{v:,.0f}" if isinstance(v, float) else f"{v:,}")
+
+    width = max(len(name) for name, _, _ in rows) + 2
+    lines = [f"Split {r['split']}: {r['n_queries']} questions ({r['n_answerable']['ja']} ja + "
+             f"{r['n_answerable']['en']} en answerable); model {r['model']} loaded once in "
+             f"{r['model_load_s']} s. Quality: project hybrid vs baseline dense.",
+             f"Baseline: RecursiveCharacterTextSplitter chunk_size={b['chunk_size']} "
+             f"overlap={b['chunk_overlap']}, in-memory LangChain FAISS.",
+             "",
+             f"{'':<{width}}{'project':>10}{'baseline':>10}{'ratio':>8}"]
+    for name, pv, bv in rows:
+        ratio = _ratio(pv, bv)
+        lines.append(f"{name:<{width}}{f(pv):>10}{f(bv):>10}{f(ratio):>8}")
+    lines.append("")
+    lines.append(f"Total {r['total_s']} s; process max RSS {r['process_max_rss_mb']} MB.")
+    return "\n".join(lines)

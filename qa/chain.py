@@ -1,0 +1,273 @@
+"""The answering chain (LangChain LCEL): question -> language -> retrieval -> answerer
+-> citation check -> ``Answer``. Offline extractive by default; an LLM server on request."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from langchain_core.runnables import RunnableLambda
+
+from qa import citations as cites
+from qa.answering import NO_ANSWER, ExtractParams, confidence, extract
+from qa.config import Config
+from qa.questions import clean_question, detect_language
+from qa.records import Answer, Citation, Hit
+from qa.retrieving import Retriever
+
+BACKENDS = ("extractive", "openai", "ollama")
+History = list[tuple[str, str]]  # (user question, assistant answer), oldest first
+
+_FOLLOW_UP = re.compile(
+    r"^(それ|その|これ|この|あれ|同|そこ|では|じゃあ|また|他に|ほかに)|"
+    r"\b(it|its|that|this|those|these|they|them|there|and|what about|how about)\b",
+    re.I,
+)
+
+
+class BackendError(ValueError):
+    pass
+
+
+@dataclass
+class Turn:
+    """State flowing through the chain."""
+
+    question: str
+    history: History
+    k: int
+    mode: str
+    notice: str = ""
+    language: str = "ja"
+    query: str = ""
+    hits: list[Hit] = field(default_factory=list)
+    conf: float = 0.0
+    query_vec: object = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def normalise_history(history) -> History:
+    """Accept [(q, a)], or Gradio/OpenAI-style [{"role", "content"}] messages."""
+    if not history:
+        return []
+    pairs: History = []
+    pending: str | None = None
+    for item in history:
+        if isinstance(item, dict):
+            role, content = item.get("role"), item.get("content")
+            text = content if isinstance(content, str) else ""
+            if role == "user":
+                pending = text
+            elif role == "assistant" and pending is not None:
+                pairs.append((pending, text))
+                pending = None
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            pairs.append((str(item[0] or ""), str(item[1] or "")))
+    return pairs
+
+
+def is_follow_up(question: str, language: str) -> bool:
+    """A short or anaphoric question that needs the previous turn to make sense."""
+    short = len(question) <= 12 if language == "ja" else len(question.split()) <= 5
+    return short or bool(_FOLLOW_UP.search(question))
+
+
+def offline_condense(question: str, history: History, language: str) -> str:
+    """Carry the previous question's terms into a follow-up (no LLM needed)."""
+    if not history or not is_follow_up(question, language):
+        return question
+    return f"{history[-1][0]} {question}"
+
+
+class Assistant:
+    """Loads the retriever (and model) once; answers questions with verified citations."""
+
+    def __init__(self, retriever: Retriever, llm: str = "extractive", config: Config | None = None,
+                 k: int = 5, mode: str = "hybrid", params: ExtractParams | None = None):
+        if llm not in BACKENDS:
+            raise BackendError(f"unknown answerer {llm!r}: choose one of {', '.join(BACKENDS)}")
+        self.retriever = retriever
+        self.backend = llm
+        self.config = config or Config.from_env()
+        self.k, self.mode = k, mode
+        self.params = params or ExtractParams()
+        self.sources = self._load_sources()
+        self._chat_model = None
+        self._chain = (RunnableLambda(self._prepare) | RunnableLambda(self._condense)
+                       | RunnableLambda(self._retrieve))
+
+    @classmethod
+    def load(cls, index_dir: str | Path | None = None, llm: str | None = None,
+             retriever: Retriever | None = None, k: int = 5, mode: str = "hybrid") -> Assistant:
+        cfg = Config.from_env(index_dir=Path(index_dir) if index_dir else None, llm=llm)
+        retriever = retriever or Retriever.load(index_dir=cfg.index_dir)
+        return cls(retriever, cfg.llm, cfg, k, mode)
+
+    def _load_sources(self) -> dict[str, str]:
+        """Source files, to check quotes at their offsets (empty if the corpus is absent)."""
+        from qa.corpus import CorpusError, read_corpus_file
+
+        out = {}
+        for name in self.retriever.index.manifest.corpus:
+            try:
+                out[name] = read_corpus_file(self.config.corpus_dir / name).text
+            except CorpusError:
+                continue
+        return out
+
+    def warm_up(self) -> None:
+        self.retriever.warm_up()
+
+    # --- chain steps -----------------------------------------------------------------
+
+    def _prepare(self, turn: Turn) -> Turn:
+        cleaned = clean_question(turn.question)
+        turn.question, turn.notice = cleaned.text, cleaned.notice
+        turn.language = detect_language(cleaned.text)
+        return turn
+
+    def _condense(self, turn: Turn) -> Turn:
+        turn.query = turn.question
+        if turn.history:
+            if self.backend != "extractive" and is_follow_up(turn.question, turn.language):
+                from qa import llm
+
+                try:
+                    turn.query = llm.condense_question(self.chat_model(), turn.question,
+                                                       turn.history, turn.language)
+                except llm.LLMError:
+                    turn.query = offline_condense(turn.question, turn.history, turn.language)
+            else:
+                turn.query = offline_condense(turn.question, turn.history, turn.language)
+        return turn
+
+    def _retrieve(self, turn: Turn) -> Turn:
+        t0 = time.perf_counter()
+        r = self.retriever
+        turn.hits, ranked = r.search_with_evidence(turn.query, k=max(turn.k, 1), mode=turn.mode)
+        turn.query_vec = ranked.query_vec if ranked.query_vec is not None else r.embed_query(turn.query)
+        top_cos = float(turn.query_vec @ r.passage_vector(turn.hits[0].id)) if turn.hits else 0.0
+        terms = {h.id: r.terms_of(h.id) for h in turn.hits}
+        turn.conf = confidence(turn.query, turn.hits, top_cos, terms, r.idf)
+        turn.timings["retrieve_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        return turn
+
+    def _extractive(self, turn: Turn) -> Answer:
+        t0 = time.perf_counter()
+        r = self.retriever
+        units = {h.id: r.units(h.id) for h in turn.hits}
+        ex = extract(turn.query, turn.language, turn.query_vec, turn.hits, units, r.by_id, r.idf,
+                     turn.conf, self.params)
+        checked = cites.check(ex.citations, r.by_id, self.sources)
+        turn.timings["answer_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        return self._answer(turn, ex.answer, ex.abstained or not checked, checked, "extractive")
+
+    def _answer(self, turn: Turn, text: str, abstained: bool, citations: list[Citation],
+                backend: str, notice: str = "") -> Answer:
+        if abstained:
+            text, citations = NO_ANSWER[turn.language], []
+        notice = " ".join(n for n in (turn.notice, notice) if n)
+        return Answer(turn.question, turn.language, text, abstained, citations, turn.hits,
+                      dict(turn.timings), backend, notice)
+
+    # --- public API --------------------------------------------------------------------
+
+    def ask(self, question: str, history=None, k: int | None = None, mode: str | None = None) -> Answer:
+        """Answer ``question`` (Japanese or English), using ``history`` for follow-ups."""
+        answer = None
+        for item in self.stream(question, history, k, mode):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history=None, k: int | None = None, mode: str | None = None
+               ) -> Iterator[str | Answer]:
+        """Yield pieces of the answer text as they are produced, then the final ``Answer``."""
+        t0 = time.perf_counter()
+        turn = Turn(question, normalise_history(history), k or self.k, mode or self.mode)
+        turn = self._chain.invoke(turn)
+        if self.backend == "extractive":
+            answer = self._extractive(turn)
+            yield from _pieces(answer.answer)
+        else:
+            answer = yield from self._stream_llm(turn)
+        answer.timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        yield answer
+
+    # --- LLM backends ------------------------------------------------------------------
+
+    def chat_model(self):
+        if self._chat_model is None:
+            from qa import llm
+
+            self._chat_model = llm.make_chat_model(llm.LLMSettings.from_config(self.config),
+                                                   streaming=True)
+        return self._chat_model
+
+    def _stream_llm(self, turn: Turn):
+        from qa import llm
+
+        t0 = time.perf_counter()
+        if not turn.hits:
+            return self._answer(turn, "", True, [], self.backend)
+        messages = llm.build_messages(turn.question, turn.language, turn.hits, turn.history)
+        pieces: list[str] = []
+        try:
+            for piece in llm.stream_answer(self.chat_model(), messages):
+                pieces.append(piece)
+                yield piece
+        except llm.LLMError as exc:
+            fallback = self._extractive(turn)
+            notice = f"{exc} Showing the offline extractive answer instead."
+            if pieces:
+                yield "\n\n"
+            yield from _pieces(fallback.answer)
+            return replace(fallback, notice=" ".join(n for n in (turn.notice, notice) if n))
+        text = "".join(pieces).strip()
+        turn.timings["answer_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        if llm.says_no_answer(text, turn.language):
+            return self._answer(turn, text, True, [], self.backend)
+        found = llm_citations(text, turn.hits, self.retriever, len(turn.hits))
+        checked = cites.check(found, self.retriever.by_id, self.sources)
+        if not checked:
+            return self._answer(turn, f"[Unsupported: no verifiable citation] {text}", False, [],
+                                self.backend, "unsupported: the LLM answer cites nothing checkable")
+        return self._answer(turn, text, False, checked, self.backend)
+
+
+def _pieces(text: str, size: int = 12) -> Iterator[str]:
+    for i in range(0, len(text), size):
+        yield text[i:i + size]
+
+
+_QUOTED = re.compile(r"「([^「」]{2,200})」")
+
+
+def llm_citations(text: str, hits: list[Hit], retriever: Retriever, n_passages: int) -> list[Citation]:
+    """Citations for an LLM answer: for each ``[n]``, the 「quote」 before it if it is in
+    passage n, else passage n's sentence sharing most words with the claim."""
+    from qa import llm
+    from qa.answering import coverage
+    from qa.segmenting import terms
+
+    out: list[Citation] = []
+    for n in llm.cited_numbers(text, n_passages):
+        p = retriever.by_id[hits[n - 1].id]
+        span = None
+        for quote in _QUOTED.findall(text):
+            span = cites.locate(quote, p)
+            if span:
+                break
+        if span is None:
+            claim = set(terms(text))
+            spans, _ = retriever.units(p.id)
+            best = max(spans, key=lambda s: coverage(terms(p.text[s[0] - p.start:s[1] - p.start]),
+                                                     claim, retriever.idf), default=None)
+            span = best
+        if span:
+            out.append(cites.cite(len(out) + 1, p, *span))
+    return out
