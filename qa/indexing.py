@@ -21,7 +21,7 @@ from qa import __version__
 from qa.chunking import ChunkParams, chunk, embedding_text, join_lines, sentence_spans
 from qa.corpus import corpus_fingerprint, load_corpus
 from qa.records import Passage
-from qa.segmenting import SPLIT_MODE, terms
+from qa.segmenting import segmenter_info, terms
 from qa.store import FaissStore, StoreError
 
 FORMAT_VERSION = 2
@@ -118,7 +118,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams
         model_id=embedder.model_id, model_fingerprint=embedder.fingerprint(), dim=int(vectors.shape[1]),
         normalized=True, metric="inner_product", query_prefix=embedder.query_prefix,
         passage_prefix=embedder.passage_prefix, chunker=params.to_dict(),
-        segmenter={"library": "sudachipy", "dict": "core", "mode": SPLIT_MODE},
+        segmenter=segmenter_info(),
         corpus={f.name: f.sha256 for f in files}, n_passages=len(passages),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
@@ -131,8 +131,8 @@ def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passag
                       p_terms: list[list[str]], units: list[list[tuple[int, int]]],
                       unit_vectors: np.ndarray, store: FaissStore) -> None:
     parent = index_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
     try:
+        parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.new-", dir=parent))
     except OSError as exc:
         raise IndexLoadError(f"cannot write the index next to {index_dir}: {exc.strerror or exc}") from exc
@@ -148,9 +148,15 @@ def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passag
         old = parent / f".{index_dir.name}.old"
         if old.exists():
             shutil.rmtree(old)
-        if index_dir.exists():
+        moved = index_dir.exists()
+        if moved:
             os.replace(index_dir, old)
-        os.replace(tmp, index_dir)
+        try:
+            os.replace(tmp, index_dir)
+        except OSError:
+            if moved:  # put the previous index back, so it stays usable
+                os.replace(old, index_dir)
+            raise
         shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -181,6 +187,8 @@ def staleness(manifest: Manifest, corpus_dir: Path | None = None, model_id: str 
     if manifest.format_version != FORMAT_VERSION or manifest.package_version != __version__:
         return (f"the index was built by version {manifest.package_version} "
                 f"(format {manifest.format_version}); this is {__version__}")
+    if manifest.segmenter != segmenter_info():
+        return "the index was built with another segmenter setting"
     if model_id and manifest.model_id != model_id:
         return f"the index was built with model {manifest.model_id!r}, not {model_id!r}"
     if corpus_dir is not None:

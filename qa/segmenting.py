@@ -14,9 +14,16 @@ from collections.abc import Iterator
 
 MAX_PIECE_CHARS = 4000  # well under Sudachi's byte limit (~49 KB) even at 4 bytes a char
 SPLIT_MODE = "A"  # short units: 経済安全保障 -> 経済/安全/保障, so partial compounds match
+TERMS_VERSION = 2  # bump when terms() changes: indexed terms must match query terms
 
-# Parts of speech that carry no content for BM25.
-_DROPPED_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
+
+def segmenter_info() -> dict:
+    """What the index manifest records about the segmenter (checked at load)."""
+    return {"library": "sudachipy", "dict": "core", "mode": SPLIT_MODE, "terms_version": TERMS_VERSION}
+
+# Parts of speech that carry no content for BM25 (pronouns and adnominals such as
+# それ/この only point at content elsewhere).
+_DROPPED_POS = {"助詞", "助動詞", "補助記号", "空白", "記号", "代名詞", "連体詞"}
 _ASCII_WORD = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-']*$")
 _SENTENCE_END = {"。", "！", "？", "!", "?"}
 

@@ -6,10 +6,13 @@ the retriever, chain and UI only use these methods.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+_READ_LOCK = threading.Lock()  # the FAISS size limit set around a read is process-wide
 
 
 class VectorStore(Protocol):
@@ -47,10 +50,18 @@ class FaissStore:
         path = Path(folder) / cls.FILE
         if not path.is_file():
             raise StoreError(f"{path} is missing")
-        try:
-            return cls(faiss.read_index(str(path)))
-        except RuntimeError as exc:
-            raise StoreError(f"{path} is truncated or corrupt ({str(exc).splitlines()[0][:120]})") from exc
+        # A corrupt length field must not make FAISS allocate gigabytes before the read
+        # fails: no vector in the file can be larger than the file.
+        limit = faiss.get_deserialization_vector_byte_limit()
+        with _READ_LOCK:
+            faiss.set_deserialization_vector_byte_limit(max(path.stat().st_size, 1))
+            try:
+                return cls(faiss.read_index(str(path)))
+            except (RuntimeError, MemoryError) as exc:
+                first = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+                raise StoreError(f"{path} is truncated or corrupt ({first})") from exc
+            finally:
+                faiss.set_deserialization_vector_byte_limit(limit)
 
     @property
     def dim(self) -> int:
@@ -72,4 +83,6 @@ class FaissStore:
     def save(self, folder: Path) -> None:
         import faiss
 
-        faiss.write_index(self._index, str(Path(folder) / self.FILE))
+        # Written by Python, not faiss.write_index, which only prints a failed close
+        # (a full disk) to stderr and leaves a truncated file behind: this raises OSError.
+        (Path(folder) / self.FILE).write_bytes(faiss.serialize_index(self._index).tobytes())
