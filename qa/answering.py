@@ -129,9 +129,13 @@ def score_candidates(question: str, query_vec: np.ndarray | None, hits: list[Hit
         p = passages[hit.id]
         spans, vecs = units[hit.id]
         cos = vecs @ query_vec if query_vec is not None and len(spans) else np.zeros(len(spans))
+        header = ""
         for (a, b), c in zip(spans, cos):
             text = display(p.text[a - p.start:b - p.start])
-            rows.append((p, hit.rank, a, b, text, float(c), coverage(q_terms, set(terms(text)), idf)))
+            if _TABLE_HEADER.search(text):
+                header = text  # rows below are read with their header (years, units)
+            context = f"{header} {text}" if header and is_table_row(text) else text
+            rows.append((p, hit.rank, a, b, text, float(c), coverage(q_terms, set(terms(context)), idf)))
     if not rows:
         return []
     best_cos = max(r[5] for r in rows)
@@ -144,6 +148,8 @@ def score_candidates(question: str, query_vec: np.ndarray | None, hits: list[Hit
             s -= params.short_penalty
         if not asks_source and _CAPTION.search(text):
             s -= params.caption_penalty
+        if _TABLE_HEADER.search(text) and not is_table_row(text):
+            s -= params.short_penalty  # a header alone answers nothing; it comes with its row
         if japanese_share(text) < 0.3 and not is_table_row(text):
             s -= params.latin_penalty
         out.append(Candidate(p, rank, a, b, text, s))
@@ -178,8 +184,8 @@ def missing_evidence(query_terms: list[str], top_terms: set[str], idf: dict[str,
     for t in set(query_terms) - top_terms - _QUESTION_TERMS:
         if t in idf:
             total += idf[t]
-        elif language == "ja" or any(ch.isdigit() for ch in t):
-            total += rare
+        elif _JA_CHAR.search(t) or any(ch.isdigit() for ch in t):
+            total += rare  # an unknown Latin word cannot be checked against Japanese text
     return total
 
 

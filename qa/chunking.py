@@ -187,7 +187,7 @@ def _split_long(span: tuple[int, int], text: str, max_chars: int) -> list[tuple[
     into consecutive windows of at most ``max_chars``, trimmed of whitespace."""
     a, b = span
     clean, where = join_with_map(text[a:b])
-    if len(clean) <= max_chars:
+    if max_chars < 1 or len(clean) <= max_chars:
         return [span]
     out = []
     for i in range(0, len(clean), max_chars):

@@ -91,9 +91,11 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Retrieve the passages that best match QUERY."""
+    from qa.questions import clean_question
     from qa.retrieving import Retriever
 
     with user_errors():
+        clean_question(query)  # a bad query fails before the model loads
         retriever = Retriever.load(index_dir=index_dir)
         hits = retriever.search(query, k=k, mode=mode)
     if as_json:
@@ -103,6 +105,183 @@ def search(
         text = " ".join(h.text.split())
         typer.echo(f"{h.rank}. [{h.section}] {h.title}  (score {h.score:.4f}, id {h.id}, "
                    f"chars {h.start}-{h.end})\n   {text[:240]}")
+
+
+GoldOpt = Annotated[Path | None, typer.Option(
+    "--gold", help="Gold JSONL [default: eval/gold.jsonl]")]
+
+
+def _load_gold_split(gold: Path | None, split: str):
+    """(gold path, items of the split); a missing or bad gold file is a user error."""
+    from qa.config import PROJECT_ROOT
+    from qa.evaluating import GoldError, load_gold, select_split
+
+    path = gold or PROJECT_ROOT / "eval" / "gold.jsonl"
+    try:
+        items = load_gold(path)
+        select_split(items, split)
+    except GoldError as exc:
+        raise fail(str(exc)) from None
+    return path, items
+
+
+def _new_run_dir() -> Path:
+    import time
+
+    from qa.config import PROJECT_ROOT
+
+    base = PROJECT_ROOT / "eval" / "runs" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+@app.command("eval")
+def eval_(
+    gold: GoldOpt = None,
+    split: Annotated[str, typer.Option("--split", help="dev | test | all")] = "all",
+    mode: Annotated[str, typer.Option(
+        "--mode", help="hybrid | dense | bm25, a comma list, or all")] = "hybrid",
+    llm: Annotated[str | None, typer.Option(
+        "--llm", help="extractive | openai | ollama [default: QA_LLM or extractive]")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help="Passages given to the answerer")] = 5,
+    retrieval_only: Annotated[bool, typer.Option(
+        "--retrieval-only", help="Only evaluate retrieval (no answers)")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Output folder [default: eval/runs/<UTC time>]")] = None,
+    as_json: JsonOpt = False,
+    index_dir: IndexOpt = None,
+) -> None:
+    """Evaluate retrieval and answers on the gold set; write results, metrics and a report."""
+    from qa.evaluating import parse_modes, run_eval, summary_table
+    from qa.retrieving import Retriever
+
+    cfg = Config.from_env(index_dir=index_dir, llm=llm)
+    gold_path, items = _load_gold_split(gold, split)
+    if k < 1:
+        raise fail("--k must be at least 1")
+    if not retrieval_only and cfg.llm not in ("extractive", "openai", "ollama"):
+        raise fail(f"unknown answerer {cfg.llm!r}: choose extractive, openai or ollama")
+    out_dir = out or _new_run_dir()
+    with user_errors():
+        modes = parse_modes(mode)
+        retriever = Retriever.load(index_dir=cfg.index_dir)
+        assistant = None
+        if not retrieval_only:
+            try:
+                from qa.chain import Assistant
+            except ModuleNotFoundError as exc:
+                if exc.name != "qa.chain":
+                    raise
+                raise fail("answering is not available yet (no qa.chain): use --retrieval-only"
+                           ) from None
+            assistant = Assistant.load(index_dir=cfg.index_dir, llm=cfg.llm, retriever=retriever)
+        info = {"gold": str(gold_path), "index": str(cfg.index_dir),
+                "llm": None if retrieval_only else cfg.llm, "out_dir": str(out_dir)}
+        metrics = run_eval(items, retriever, assistant, k=k, mode=modes, split=split,
+                           retrieval_only=retrieval_only, out_dir=out_dir,
+                           corpus_dir=cfg.corpus_dir, info=info)
+    if as_json:
+        typer.echo(json.dumps(metrics, ensure_ascii=False, indent=2))
+        return
+    typer.echo(summary_table(metrics))
+    typer.echo(f"\n{metrics['run']['n_questions']} questions in {metrics['run']['elapsed_s']} s. "
+               f"Wrote results.jsonl, metrics.json, report.md to {out_dir}")
+
+
+@app.command()
+def bench(
+    split: Annotated[str, typer.Option("--split", help="dev | test | all")] = "test",
+    as_json: JsonOpt = False,
+    corpus: Annotated[Path | None, typer.Option(
+        "--corpus", help="Corpus folder [default: ./corpus]")] = None,
+    gold: GoldOpt = None,
+) -> None:
+    """Benchmark this pipeline against a LangChain-tutorial baseline, side by side."""
+    from qa.bench import format_bench, run_bench
+
+    cfg = Config.from_env(corpus_dir=corpus)
+    _, items = _load_gold_split(gold, split)
+    with user_errors():
+        result = run_bench(cfg.corpus_dir, items, split=split)
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json
+               else format_bench(result))
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in Japanese or English")],
+    llm: Annotated[str | None, typer.Option(
+        "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")] = None,
+    k: Annotated[int, typer.Option("-k", help="Passages to retrieve")] = 5,
+    mode: ModeOpt = "hybrid",
+    index_dir: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer QUESTION from the document, with citations to exact passages."""
+    from qa.chain import Assistant, BackendError
+    from qa.questions import clean_question
+
+    with user_errors():
+        clean_question(question)  # a bad question fails before the model loads
+        try:
+            assistant = Assistant.load(index_dir=index_dir, llm=llm, k=k, mode=mode)
+        except BackendError as exc:
+            raise fail(str(exc)) from None
+        answer = assistant.ask(question)
+    if as_json:
+        data = answer.to_dict()
+        keep = ("question", "language", "answer", "abstained", "citations", "passages", "notice")
+        typer.echo(json.dumps({key: data[key] for key in keep}, ensure_ascii=False, indent=2))
+        return
+    from qa.citations import display
+
+    if answer.notice:
+        typer.echo(f"Note: {answer.notice}", err=True)
+    typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("")
+        for c in answer.citations:
+            typer.echo(f"[{c.n}] {c.section} {c.title} (chars {c.start}-{c.end})\n    「{display(c.quote)}」")
+    elif answer.abstained and answer.passages:
+        typer.echo("\nClosest passages:")
+        for h in answer.passages[:3]:
+            typer.echo(f"  {h.rank}. [{h.section}] {h.title}")
+
+
+@app.command()
+def chat(
+    host: Annotated[str, typer.Option(
+        "--host", help="Address to bind; 127.0.0.1 keeps the page on this machine")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port of the web page and API")] = 7860,
+    share: Annotated[bool, typer.Option(
+        "--share/--no-share", help="Also open a public gradio.live link")] = False,
+    llm: Annotated[str | None, typer.Option(
+        "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")] = None,
+    index_dir: IndexOpt = None,
+) -> None:
+    """Open the chat page (streamed answers with cited passages) and its /ask and /search API."""
+    from qa.chain import BACKENDS
+    from qa.config import PROJECT_ROOT
+
+    if llm is not None and llm not in BACKENDS:
+        raise fail(f"unknown answerer {llm!r}: choose one of {', '.join(BACKENDS)}")
+    if not 0 < port < 65536:
+        raise fail(f"--port must be between 1 and 65535, not {port}")
+    if not (PROJECT_ROOT / "app.py").is_file():
+        raise fail(f"no app.py in {PROJECT_ROOT}: run `qa chat` from a checkout of the project")
+    sys.path.insert(0, str(PROJECT_ROOT))
+    import app as web  # the Gradio wiring lives in app.py; its logic in qa.ui
+
+    try:
+        web.serve(host=host, port=port, share=share, llm=llm,
+                  index_dir=str(index_dir) if index_dir else None)
+    except web.ui.LoadError as exc:
+        raise fail(f"could not load the assistant: {exc}") from None
+    except OSError as exc:
+        raise fail(f"could not serve on {host}:{port}: {exc}") from None
 
 
 def main() -> None:
