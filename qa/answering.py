@@ -40,6 +40,7 @@ _CUES = {
 _CUE_PATTERN = {"amount": _AMOUNT, "date": _DATE, "number": _NUMBER}
 _CAPTION = re.compile(r"^(（資料）|\(資料\)|出典|※|https?://|www\.)|\.(svg|png|jpg|html?)\b")
 _ASKS_SOURCE = re.compile(r"資料|出典|出所|データ|source|data|taken from|according to which", re.I)
+_NUMERIC = re.compile(r"^[0-9.,%]+$")
 _JA_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
@@ -193,7 +194,10 @@ def confidence(query: str, language: str, top_cosine: float, top_terms: set[str]
                idf: dict[str, float], params: ExtractParams) -> float:
     """How sure retrieval is that the document covers the question: the best dense
     cosine of the top passages, lowered by the question's terms they lack."""
-    missing = missing_evidence(terms(query), top_terms, idf, language)
+    q_terms = terms(query)
+    if not [t for t in q_terms if t not in _QUESTION_TERMS and not _NUMERIC.match(t)]:
+        return 0.0  # no content words ("?", "2021", emoji): nothing to look up
+    missing = missing_evidence(q_terms, top_terms, idf, language)
     return top_cosine - params.missing_weight.get(language, 0.0) * missing
 
 

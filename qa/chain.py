@@ -57,8 +57,7 @@ def normalise_history(history) -> History:
     pending: str | None = None
     for item in history:
         if isinstance(item, dict):
-            role, content = item.get("role"), item.get("content")
-            text = content if isinstance(content, str) else ""
+            role, text = item.get("role"), _message_text(item.get("content"))
             if role == "user":
                 pending = text
             elif role == "assistant" and pending is not None:
@@ -67,6 +66,17 @@ def normalise_history(history) -> History:
         elif isinstance(item, list | tuple) and len(item) == 2:
             pairs.append((str(item[0] or ""), str(item[1] or "")))
     return pairs
+
+
+def _message_text(content) -> str:
+    """Text of a chat message: a string, or Gradio 6 / OpenAI content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(_message_text(part) for part in content)
+    if isinstance(content, dict) and content.get("type", "text") == "text":
+        return str(content.get("text", ""))
+    return ""
 
 
 def is_follow_up(question: str, language: str) -> bool:

@@ -60,10 +60,11 @@ def index(
     index_dir: IndexOpt = None,
     model: ModelOpt = None,
     if_stale: Annotated[bool, typer.Option("--if-stale", help="Only rebuild a missing or stale index")] = False,
-    max_chars: Annotated[int | None, typer.Option(help="Passage size in characters")] = None,
+    max_chars: Annotated[int | None, typer.Option(min=20, help="Passage size in characters")] = None,
 ) -> None:
     """Build the index (passages, FAISS vectors, BM25 terms) from the corpus."""
     from qa.chunking import ChunkParams
+    from qa.corpus import load_corpus
     from qa.embedding import SentenceTransformerEmbedder
     from qa.indexing import build_index, current_problem
 
@@ -75,6 +76,7 @@ def index(
                 typer.echo(f"Index at {cfg.index_dir} is up to date.")
                 return
             typer.echo(f"Rebuilding: {problem}")
+        load_corpus(cfg.corpus_dir)  # a bad corpus fails before the model loads
         params = ChunkParams(max_chars=max_chars) if max_chars else ChunkParams()
         embedder = SentenceTransformerEmbedder(cfg.model)
         manifest = build_index(cfg.corpus_dir, cfg.index_dir, embedder, params, progress=True)

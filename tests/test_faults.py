@@ -576,8 +576,6 @@ def test_cli_index_bad_corpus(cli, no_model, tmp_path, data, expected):
     assert not (tmp_path / "index").exists()
 
 
-@pytest.mark.xfail(reason="BUG in qa/cli.py (not ours): `qa index` loads the embedding model "
-                          "(~15 s, 470 MB) before it reads the corpus", strict=False)
 def test_cli_index_checks_corpus_before_loading_model(cli, no_model, tmp_path):
     result = cli("index", "--corpus", str(tmp_path / "missing"), "--index", str(tmp_path / "index"))
     assert result.exit_code == 2
