@@ -164,16 +164,26 @@ def process_max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
-def timed_queries(search: Callable[[str], list[str]], items: Sequence[GoldItem]
-                  ) -> tuple[list[float], list[list[bool]]]:
-    """Latency (ms) and top-10 relevance flags of ``search`` (question -> chunk texts)."""
-    latencies, flags = [], []
-    for item in items:
-        t0 = time.perf_counter()
-        texts = search(item.question)
-        latencies.append((time.perf_counter() - t0) * 1000)
-        flags.append([is_relevant(t, item.evidence) for t in texts[:RANK_DEPTH]])
-    return latencies, flags
+def timed_round_robin(searches: dict[str, Callable[[str], list[str]]],
+                      items: Sequence[GoldItem]) -> tuple[dict, dict, dict]:
+    """Wall-clock ms, process CPU ms and top-10 relevance flags per search.
+
+    Every question runs through every search, in an order rotated per question, so a
+    busy neighbour on a shared CPU slows all of them alike; CPU time is what a busy
+    neighbour disturbs least.
+    """
+    names = list(searches)
+    wall: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
+    flags: dict[str, list[list[bool]]] = {n: [] for n in names}
+    for i, item in enumerate(items):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            c0, t0 = time.process_time(), time.perf_counter()
+            texts = searches[name](item.question)
+            wall[name].append((time.perf_counter() - t0) * 1000)
+            cpu[name].append((time.process_time() - c0) * 1000)
+            flags[name].append([is_relevant(t, item.evidence) for t in texts[:RANK_DEPTH]])
+    return wall, cpu, flags
 
 
 def quality(items: Sequence[GoldItem], flags: Sequence[list[bool]]) -> dict[str, dict]:
@@ -207,9 +217,10 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 # ---------------------------------------------------------------- the run
 
 
-def _project_side(corpus_dir: Path, items: list[GoldItem], embedder, work: Path) -> dict:
+def _build_project(corpus_dir: Path, embedder, work: Path):
+    """(figures, retriever) for a fresh build of this project's index in ``work``."""
     from qa.indexing import build_index
-    from qa.retrieving import MODES, Retriever
+    from qa.retrieving import Retriever
 
     with PeakRss() as rss:
         t0 = time.perf_counter()
@@ -219,27 +230,19 @@ def _project_side(corpus_dir: Path, items: list[GoldItem], embedder, work: Path)
         retriever = Retriever.load(index_dir=work / "index", embedder=embedder,
                                    corpus_dir=corpus_dir)
         load_s = time.perf_counter() - t0
-        retriever.warm_up()
-        latency, by_mode = {}, {}
-        for mode in MODES:
-            retriever.search("warm up", k=RANK_DEPTH, mode=mode)
-            ms, flags = timed_queries(
-                lambda q, m=mode: [h.text for h in retriever.search(q, k=RANK_DEPTH, mode=m)],
-                items)
-            latency[mode] = percentiles(ms)
-            by_mode[mode] = quality(items, flags)
-    texts = [p.text for p in retriever.passages]
-    return {
+    files = {p.name: p.stat().st_size for p in sorted((work / "index").iterdir()) if p.is_file()}
+    figures = {
         "index_build_s": round(build_s, 2), "index_load_s": round(load_s, 2),
-        "index_bytes": _dir_bytes(work / "index"), "peak_rss_mb": round(rss.peak_mb, 1),
-        "rss_start_mb": round(rss.start_mb, 1), "latency_ms": latency,
-        "quality_by_mode": by_mode, "n_passages": manifest.n_passages,
-        "mean_chars": round(mean_chars(texts), 1), "reachable": reachable(items, texts),
+        "index_bytes": sum(files.values()), "index_files": files,
+        "peak_rss_mb": round(rss.peak_mb, 1), "rss_start_mb": round(rss.start_mb, 1),
+        "n_passages": manifest.n_passages,
+        "mean_chars": round(mean_chars([p.text for p in retriever.passages]), 1),
     }
+    return figures, retriever
 
 
-def _baseline_side(texts: dict[str, str], target_mean: float, items: list[GoldItem],
-                   embeddings) -> dict:
+def _build_baseline_side(texts: dict[str, str], target_mean: float, embeddings):
+    """(figures, store, chunks) for the tutorial baseline."""
     t0 = time.perf_counter()
     chunk_size, matched_mean = match_chunk_size(texts, target_mean)
     search_s = time.perf_counter() - t0
@@ -247,19 +250,16 @@ def _baseline_side(texts: dict[str, str], target_mean: float, items: list[GoldIt
         t0 = time.perf_counter()
         store, docs = build_baseline(texts, chunk_size, embeddings)
         build_s = time.perf_counter() - t0
-        store.similarity_search("warm up", k=RANK_DEPTH)
-        ms, flags = timed_queries(
-            lambda q: [d.page_content for d in store.similarity_search(q, k=RANK_DEPTH)], items)
-    chunks = [d.page_content for d in docs]
-    return {
+    figures = {
         "index_build_s": round(build_s, 2), "index_bytes": baseline_bytes(store, docs),
         "index_bytes_note": "in memory; FAISS serialised + chunks as JSONL",
         "peak_rss_mb": round(rss.peak_mb, 1), "rss_start_mb": round(rss.start_mb, 1),
-        "latency_ms": {"dense": percentiles(ms)}, "quality": quality(items, flags),
         "chunk_size": chunk_size, "chunk_overlap": round(chunk_size * OVERLAP_SHARE),
-        "chunk_size_search_s": round(search_s, 2), "n_chunks": len(docs),
-        "mean_chars": round(matched_mean, 1), "reachable": reachable(items, chunks),
+        "chunk_size_search_s": round(search_s, 3), "n_chunks": len(docs),
+        "mean_chars": round(matched_mean, 1),
+        "mean_matched": abs(matched_mean - target_mean) <= 0.05 * target_mean,
     }
+    return figures, store, [d.page_content for d in docs]
 
 
 def run_bench(corpus_dir: str | Path, gold: Sequence[GoldItem], split: str | None = "test",
@@ -269,7 +269,10 @@ def run_bench(corpus_dir: str | Path, gold: Sequence[GoldItem], split: str | Non
     ``embedder`` follows ``qa.embedding.Embedder``; by default the configured model loads
     once here and serves both sides. Unanswerable items count for latency, not quality.
     """
+    import os
+
     from qa.corpus import load_corpus
+    from qa.retrieving import MODES
 
     def say(msg: str) -> None:
         if progress:
@@ -279,22 +282,41 @@ def run_bench(corpus_dir: str | Path, gold: Sequence[GoldItem], split: str | Non
     items = select_split(gold, split)
     texts = {f.name: f.text for f in load_corpus(corpus_dir)}
     started = time.perf_counter()
-    t0 = time.perf_counter()
+    load_start = os.getloadavg()[0]
     if embedder is None:
         from qa.embedding import SentenceTransformerEmbedder
 
         say("Loading the embedding model ...")
         embedder = SentenceTransformerEmbedder()
-    model_load_s = time.perf_counter() - t0
+    model_load_s = time.perf_counter() - started
 
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
-        say(f"Project: building a fresh index and timing {len(items)} queries x 3 modes ...")
-        project = _project_side(corpus_dir, items, embedder, Path(tmp))
-    gc.collect()
-    say(f"Baseline: matching chunk size to {project['mean_chars']:.0f} chars, "
-        f"building and timing {len(items)} queries ...")
-    baseline = _baseline_side(texts, project["mean_chars"], items,
-                              langchain_embeddings(embedder))
+        say("Project: building a fresh index (chunk, Sudachi terms, embed, FAISS) ...")
+        project, retriever = _build_project(corpus_dir, embedder, Path(tmp))
+        gc.collect()
+        say(f"Baseline: chunk size for a mean of {project['mean_chars']:.0f} chars, building ...")
+        baseline, store, chunks = _build_baseline_side(texts, project["mean_chars"],
+                                                       langchain_embeddings(embedder))
+        searches: dict[str, Callable[[str], list[str]]] = {
+            mode: (lambda q, m=mode: [h.text for h in retriever.search(q, k=RANK_DEPTH, mode=m)])
+            for mode in MODES
+        }
+        searches["baseline"] = lambda q: [d.page_content
+                                          for d in store.similarity_search(q, k=RANK_DEPTH)]
+        retriever.warm_up()
+        for search in searches.values():
+            search("warm up")
+        say(f"Timing {len(items)} questions x {len(searches)} searches, round-robin ...")
+        with PeakRss(interval_s=0.02) as rss:
+            latency, cpu, flags = timed_round_robin(searches, items)
+        project["reachable"] = reachable(items, [p.text for p in retriever.passages])
+    baseline["reachable"] = reachable(items, chunks)
+    project["latency_ms"] = {m: percentiles(latency[m]) for m in MODES}
+    project["cpu_ms"] = {m: percentiles(cpu[m]) for m in MODES}
+    project["quality_by_mode"] = {m: quality(items, flags[m]) for m in MODES}
+    baseline["latency_ms"] = {"dense": percentiles(latency["baseline"])}
+    baseline["cpu_ms"] = {"dense": percentiles(cpu["baseline"])}
+    baseline["quality"] = quality(items, flags["baseline"])
     p_quality = project["quality_by_mode"]["hybrid"]
     result = {
         "split": split or "all", "n_queries": len(items),
@@ -307,15 +329,17 @@ def run_bench(corpus_dir: str | Path, gold: Sequence[GoldItem], split: str | Non
         **{metric: {"project": p_quality[metric], "baseline": baseline["quality"][metric]}
            for metric in ("hit_at_1", "hit_at_5", "mrr_at_10")},
         "project": project, "baseline": baseline,
+        "query_phase_peak_rss_mb": round(rss.peak_mb, 1),
         "process_max_rss_mb": round(process_max_rss_mb(), 1),
+        "load_avg_1min": {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)},
+        "torch_threads": sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None,
     }
     result["ratios"] = {
         "index_build_s": _ratio(project["index_build_s"], baseline["index_build_s"]),
         "index_bytes": _ratio(project["index_bytes"], baseline["index_bytes"]),
         "peak_rss_mb": _ratio(project["peak_rss_mb"], baseline["peak_rss_mb"]),
         **{f"latency_p50_{m}": _ratio(project["latency_ms"][m]["p50"],
-                                      baseline["latency_ms"]["dense"]["p50"])
-           for m in project["latency_ms"]},
+                                      baseline["latency_ms"]["dense"]["p50"]) for m in MODES},
     }
     result["total_s"] = round(time.perf_counter() - started, 1)
     return result
@@ -327,7 +351,9 @@ def format_bench(r: dict) -> str:
     rows: list[tuple[str, float | None, float | None]] = [
         ("index build (s)", p["index_build_s"], b["index_build_s"]),
         ("index size (KB)", p["index_bytes"] / 1024, b["index_bytes"] / 1024),
-        ("peak RSS (MB)", p["peak_rss_mb"], b["peak_rss_mb"]),
+        ("peak RSS during build (MB)", p["peak_rss_mb"], b["peak_rss_mb"]),
+        ("RSS growth during build (MB)", p["peak_rss_mb"] - p["rss_start_mb"],
+         b["peak_rss_mb"] - b["rss_start_mb"]),
         ("chunks", p["n_passages"], b["n_chunks"]),
         ("mean chunk chars", p["mean_chars"], b["mean_chars"]),
     ]
@@ -335,6 +361,8 @@ def format_bench(r: dict) -> str:
         for q in ("p50", "p95"):
             rows.append((f"latency {q} ms ({mode} vs dense)", lat[q],
                          b["latency_ms"]["dense"][q]))
+    for mode, lat in p["cpu_ms"].items():
+        rows.append((f"CPU p50 ms ({mode} vs dense)", lat["p50"], b["cpu_ms"]["dense"]["p50"]))
     for metric in ("hit_at_1", "hit_at_5", "mrr_at_10"):
         for lang in LANGS:
             if lang in r[metric]["project"]:
@@ -358,5 +386,10 @@ def format_bench(r: dict) -> str:
         ratio = _ratio(pv, bv)
         lines.append(f"{name:<{width}}{f(pv):>10}{f(bv):>10}{f(ratio):>8}")
     lines.append("")
-    lines.append(f"Total {r['total_s']} s; process max RSS {r['process_max_rss_mb']} MB.")
+    files = ", ".join(f"{k} {v / 1024:,.0f} KB" for k, v in p["index_files"].items())
+    lines.append(f"Project index files: {files}.")
+    lines.append(f"Total {r['total_s']} s; process max RSS {r['process_max_rss_mb']} MB; "
+                 f"1-min load average {r['load_avg_1min']['start']} -> "
+                 f"{r['load_avg_1min']['end']}, torch threads {r.get('torch_threads')} "
+                 "(on a shared CPU every timing varies).")
     return "\n".join(lines)

@@ -86,6 +86,12 @@ class SentenceTransformerEmbedder:
             import transformers
             from sentence_transformers import SentenceTransformer
 
+            import torch
+
+            # One thread per query: a query is tiny, and on a busy 2-core machine (or with
+            # several chat users) torch's default of all cores made a 34 ms query take ~1 s.
+            # Bulk passage encoding raises it again (see encode_passages).
+            torch.set_num_threads(int(os.environ.get("QA_TORCH_THREADS", "1")))
             transformers.logging.set_verbosity_error()
             transformers.logging.disable_progress_bar()
             self._model = SentenceTransformer(path, device="cpu")
@@ -115,7 +121,15 @@ class SentenceTransformerEmbedder:
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return self._encode(texts, self.passage_prefix, progress)
+        import torch
+
+        before = torch.get_num_threads()
+        if len(texts) > self.batch_size:  # a bulk build uses every core
+            torch.set_num_threads(os.cpu_count() or 1)
+        try:
+            return self._encode(texts, self.passage_prefix, progress)
+        finally:
+            torch.set_num_threads(before)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self.query_prefix)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import time
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 
 import numpy as np
@@ -369,6 +370,21 @@ def evaluate_one(item: GoldItem, mode: str, retriever, assistant, k: int,
     return row
 
 
+def _retriever_info(retriever) -> dict:
+    """Which index and fusion settings produced the numbers (when the retriever says)."""
+    out: dict = {}
+    manifest = getattr(getattr(retriever, "index", None), "manifest", None)
+    if manifest is not None:
+        out.update(model=manifest.model_id, index_built_at=manifest.built_at,
+                   n_passages=manifest.n_passages, chunker=manifest.chunker)
+    fusion = getattr(retriever, "fusion", None)
+    if is_dataclass(fusion):
+        out["fusion"] = asdict(fusion)
+    if "torch" in sys.modules:  # on a shared CPU, 2 threads can be 30x slower than 1
+        out["torch_threads"] = sys.modules["torch"].get_num_threads()
+    return out
+
+
 def _warm_up(retriever, modes: list[str]) -> None:
     """Load the model and segmenter before timing (the first query is ~10 s cold)."""
     if any(m != "bm25" for m in modes) and hasattr(retriever, "warm_up"):
@@ -432,7 +448,8 @@ def run_eval(gold: Sequence[GoldItem], retriever, assistant=None, k: int = 5,
             "modes": modes, "k": k, "split": split or "all", "retrieval_only": assistant is None,
             "n_questions": len(items), "rank_depth": RANK_DEPTH,
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-            "elapsed_s": round(time.time() - started, 1), **(info or {}),
+            "elapsed_s": round(time.time() - started, 1), **_retriever_info(retriever),
+            **(info or {}),
         },
         "modes": compute_metrics(rows),
     }
@@ -446,10 +463,11 @@ def run_eval(gold: Sequence[GoldItem], retriever, assistant=None, k: int = 5,
 def summary_table(metrics: dict) -> str:
     """A short plain-text table of the headline numbers, one line per mode x language."""
     answering = not metrics["run"]["retrieval_only"]
-    head = f"{'mode':<7}{'lang':<5}{'n':>4}{'hit@1':>7}{'hit@5':>7}{'hit@10':>7}{'MRR':>7}{'nDCG':>7}"
+    head = (f"{'mode':<7}{'lang':<5}{'n ans':>6}{'hit@1':>7}{'hit@5':>7}{'hit@10':>7}{'MRR':>7}"
+            f"{'nDCG':>7}")
     if answering:
         head += f"{'acc':>7}{'NA-acc':>7}{'cite-ok':>8}{'support':>8}{'abst-P':>7}{'abst-R':>7}"
-    head += f"{'ret p50':>9}{'p95':>7}"
+    head += f"{'ret p50':>9}{'p95':>7}" + (f"{'ans p50':>9}{'p95':>7}" if answering else "")
     lines = [head]
 
     def f(v, width=7):
@@ -458,7 +476,7 @@ def summary_table(metrics: dict) -> str:
     for mode, groups in metrics["modes"].items():
         for lang, g in groups.items():
             a, u = g["answerable"], g["unanswerable"]
-            line = (f"{mode:<7}{lang:<5}{a['n']:>4}{f(a['hit@1'])}{f(a['hit@5'])}"
+            line = (f"{mode:<7}{lang:<5}{a['n']:>6}{f(a['hit@1'])}{f(a['hit@5'])}"
                     f"{f(a['hit@10'])}{f(a['mrr@10'])}{f(a['ndcg@10'])}")
             if answering:
                 ab = g.get("abstention", {})
@@ -467,9 +485,14 @@ def summary_table(metrics: dict) -> str:
                          f"{f(ab.get('precision'))}{f(ab.get('recall'))}")
             lat = g["latency_ms"]["retrieve"]
             line += f"{_ms(lat['p50']):>9}{_ms(lat['p95']):>7}"
+            if answering:
+                ans = g["latency_ms"]["answer"]
+                line += f"{_ms(ans['p50']):>9}{_ms(ans['p95']):>7}"
             lines.append(line)
     return "\n".join(lines)
 
 
 def _ms(v: float | None) -> str:
-    return "-" if v is None else f"{v:.0f}ms"
+    if v is None:
+        return "-"
+    return f"{v:.1f}ms" if v < 10 else f"{v:.0f}ms"

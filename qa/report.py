@@ -20,6 +20,10 @@ def _fmt(v) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
+def _ms(v: float | None) -> str:
+    return "–" if v is None else f"{v:.1f}"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
             *("| " + " | ".join(r) + " |" for r in rows)]
@@ -43,8 +47,8 @@ def _mode_section(mode: str, groups: dict, answering: bool) -> list[str]:
         ab = g.get("abstention", {})
         lat = g["latency_ms"]
         extra.append([lang, _fmt(ab.get("precision")), _fmt(ab.get("recall")),
-                      _fmt(lat["retrieve"]["p50"]), _fmt(lat["retrieve"]["p95"]),
-                      _fmt(lat["answer"]["p50"]), _fmt(lat["answer"]["p95"]),
+                      _ms(lat["retrieve"]["p50"]), _ms(lat["retrieve"]["p95"]),
+                      _ms(lat["answer"]["p50"]), _ms(lat["answer"]["p95"]),
                       _fmt(g["answerable"].get("unreachable"))])
     lines += _table(["lang", "abstention P", "abstention R", "retrieve p50 ms", "retrieve p95 ms",
                      "answer p50 ms", "answer p95 ms", "unreachable"], extra)
@@ -76,9 +80,13 @@ def _plots(results: Sequence[dict], out: Path) -> list[str]:
     if curves:
         fig, ax = plt.subplots(figsize=(6, 4))
         styles = {"all": "-", "ja": "--", "en": ":"}
-        for (mode, lang), ys in sorted(curves.items()):
-            ax.plot(range(1, RANK_DEPTH + 1), ys, styles.get(lang, "-"), marker="o",
-                    markersize=3, label=f"{mode} / {lang}")
+        modes = list(dict.fromkeys(mode for mode, _ in curves))
+        langs = list(dict.fromkeys(lang for _, lang in curves))
+        for (mode, lang), ys in curves.items():
+            # one mode: a colour per language; several: a colour per mode, a style per language
+            colour = f"C{modes.index(mode) if len(modes) > 1 else langs.index(lang)}"
+            ax.plot(range(1, RANK_DEPTH + 1), ys, styles.get(lang, "-"), color=colour,
+                    marker="o", markersize=3, label=f"{mode} / {lang}")
         ax.set(xlabel="k", ylabel="hit@k", ylim=(0, 1.02), xticks=range(1, RANK_DEPTH + 1),
                title="Answerable questions with a relevant passage in the top k")
         ax.grid(alpha=0.3)
@@ -91,11 +99,12 @@ def _plots(results: Sequence[dict], out: Path) -> list[str]:
               for key in ("retrieve_ms", "answer_ms")}
     series = {k: v for k, v in series.items() if v}
     if series:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        for key, values in series.items():
-            ax.hist(values, bins=40, alpha=0.6, label=key)
-        ax.set(xlabel="milliseconds", ylabel="questions", title="Latency per question")
-        ax.legend(fontsize=8)
+        # one panel per stage: retrieval and answering differ by an order of magnitude
+        fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3.2), squeeze=False)
+        for ax, (key, values) in zip(axes[0], series.items()):
+            ax.hist(values, bins=40, color="C0" if key == "retrieve_ms" else "C1")
+            ax.set(xlabel="milliseconds", ylabel="questions", title=key.removesuffix("_ms"))
+        fig.suptitle("Latency per question")
         fig.tight_layout()
         fig.savefig(out / "latency.png", dpi=100)
         plt.close(fig)
