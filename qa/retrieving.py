@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,8 @@ class Ranked:
     query_terms: list[str]
     matched_terms: list[str]  # query terms found in the index vocabulary
     query_vec: np.ndarray | None = None
+    # (passage idx, best cosine of one of its sentences): finer-grained than the passage vector
+    sentence: list[tuple[int, float]] = field(default_factory=list)
 
 
 class Retriever:
@@ -53,6 +55,7 @@ class Retriever:
         self.by_id = {p.id: p for p in index.passages}
         self._position = {p.id: i for i, p in enumerate(index.passages)}
         self.idf = idf_table(index.terms)
+        self._unit_owner = np.repeat(np.arange(len(index.units)), [len(u) for u in index.units])
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, model: str | None = None, embedder=None,
@@ -97,10 +100,12 @@ class Retriever:
     def rank(self, query: str, need_dense: bool = True, need_bm25: bool = True) -> Ranked:
         n = self.fusion.candidates
         dense: list[tuple[int, float]] = []
+        sentence: list[tuple[int, float]] = []
         vec = None
         if need_dense:
             vec = self.embed_query(query)
             dense = self.index.store.search(vec, n)
+            sentence = self._sentence_ranking(vec, n)
         q_terms = terms(query) if need_bm25 else []
         matched = [t for t in q_terms if t in self._vocab]
         bm25: list[tuple[int, float]] = []
@@ -108,7 +113,15 @@ class Retriever:
             scores = self._bm25.get_scores(matched)
             order = np.argsort(-scores, kind="stable")[:n]
             bm25 = [(int(i), float(scores[i])) for i in order if scores[i] > 0]
-        return Ranked(dense, bm25, q_terms, matched, vec)
+        return Ranked(dense, bm25, q_terms, matched, vec, sentence)
+
+    def _sentence_ranking(self, vec: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """Passages ranked by their best-matching sentence (max-sim over sentence vectors)."""
+        scores = self.index.unit_vectors @ vec
+        best = np.full(len(self.index.passages), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._unit_owner, scores)
+        order = np.argsort(-best, kind="stable")[:n]
+        return [(int(i), float(best[i])) for i in order if best[i] > -1.0]
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.encode_queries([query])[0]
@@ -129,8 +142,10 @@ class Retriever:
         if mode == "bm25":
             return ranked.bm25
         f = self.fusion
-        weights = [f.dense_weight.get(language, 1.0), f.bm25_weight.get(language, 1.0)]
-        return rrf([[i for i, _ in ranked.dense], [i for i, _ in ranked.bm25]], weights, f.rrf_k)
+        weights = [f.dense_weight.get(language, 1.0), f.bm25_weight.get(language, 1.0),
+                   f.sentence_weight.get(language, 0.0)]
+        rankings = [[i for i, _ in ranking] for ranking in (ranked.dense, ranked.bm25, ranked.sentence)]
+        return rrf(rankings, weights, f.rrf_k)
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
         """Top-``k`` passages for ``query`` (Japanese or English)."""
