@@ -21,10 +21,15 @@ from qa.questions import detect_language
 from qa.records import Citation, Hit, Passage
 from qa.segmenting import terms
 
-NO_ANSWER = {"ja": "資料には記載が見つかりませんでした。", "en": "The document does not appear to cover this."}
+NO_ANSWER = {
+    "ja": "資料には記載が見つかりませんでした。",
+    "en": "The document does not appear to cover this.",
+}
 EN_NOTE = "(Quoted verbatim from the Japanese source; no translation model runs offline.)"
 
-_AMOUNT = re.compile(r"[0-9０-９][0-9０-９.,，．]*\s*(兆|億|万|千)?\s*(円|ドル|ユーロ|ポンド|ルピア|元|人|社|件|カ国|か国|ヶ国)")
+_AMOUNT = re.compile(
+    r"[0-9０-９][0-9０-９.,，．]*\s*(兆|億|万|千)?\s*(円|ドル|ユーロ|ポンド|ルピア|元|人|社|件|カ国|か国|ヶ国)"
+)
 _DATE = re.compile(r"[0-9０-９]{2,4}\s*年|[0-9０-９]{1,2}\s*月|20[0-9]{2}")
 _NUMBER = re.compile(r"[0-9０-９]")
 _TABLE_ROW = re.compile(r"^\S.{0,30}?(\s+[-−▲]?[0-9０-９][0-9０-９.,]*%?){1,}\s*$")
@@ -52,12 +57,14 @@ class ExtractParams:
     # English question words rarely occur in the Japanese text, and when they do they hit
     # English fragments (captions, URLs), so lexical evidence counts less for English.
     lexical_weight: dict[str, float] = field(default_factory=lambda: {"ja": 0.5, "en": 0.0})
-    cue_weight: float = 0.6
+    cue_weight: float = 0.3
     rank_weight: float = 0.15
-    short_penalty: float = 0.5
+    short_penalty: float = 0.0
     # Source captions, URLs and Latin-only fragments are rarely the answer (multilingual
     # embeddings also over-rate same-language fragments for English questions).
     caption_penalty: float = 0.25
+    # Slide titles and short label lines match a question's topic but never answer it.
+    heading_penalty: float = 0.3
     latin_penalty: float = 0.5
     second_margin: float = 0.3
     top_passages: int = 5
@@ -110,6 +117,17 @@ def is_table_row(text: str) -> bool:
     return bool(_TABLE_ROW.match(text)) and not _TABLE_HEADER.search(text)
 
 
+def is_heading_like(text: str, title: str) -> bool:
+    """A slide heading, or a short label line: no full stop, no figure."""
+    from qa.chunking import PART_HEADING, SLIDE_HEADING
+
+    if SLIDE_HEADING.match(text) or PART_HEADING.match(text):
+        return True
+    if title and title in text and len(text) < len(title) + 12:
+        return True
+    return len(text) < 30 and "。" not in text and not _NUMBER.search(text) and not is_table_row(text)
+
+
 def japanese_share(text: str) -> float:
     letters = [ch for ch in text if ch.isalpha()]
     return len(_JA_CHAR.findall(text)) / len(letters) if letters else 0.0
@@ -136,7 +154,8 @@ def score_candidates(question: str, query_vec: np.ndarray | None, hits: list[Hit
             if _TABLE_HEADER.search(text):
                 header = text  # rows below are read with their header (years, units)
             context = f"{header} {text}" if header and is_table_row(text) else text
-            rows.append((p, hit.rank, a, b, text, float(c), coverage(q_terms, set(terms(context)), idf)))
+            lex = coverage(q_terms, set(terms(context)), idf)
+            rows.append((p, hit.rank, a, b, text, float(c), lex))
     if not rows:
         return []
     best_cos = max(r[5] for r in rows)
@@ -149,6 +168,8 @@ def score_candidates(question: str, query_vec: np.ndarray | None, hits: list[Hit
             s -= params.short_penalty
         if not asks_source and _CAPTION.search(text):
             s -= params.caption_penalty
+        if is_heading_like(text, p.title):
+            s -= params.heading_penalty
         if _TABLE_HEADER.search(text) and not is_table_row(text):
             s -= params.short_penalty  # a header alone answers nothing; it comes with its row
         if japanese_share(text) < 0.3 and not is_table_row(text):
@@ -169,8 +190,9 @@ def table_header(best: Candidate, units: list[tuple[int, int]]) -> tuple[int, in
 
 # Interrogatives and generic question nouns: absent from a passage even when it answers.
 _QUESTION_TERMS = frozenset(
-    "何 誰 いつ どこ どの どのような どんな どう どれ 幾ら 幾つ 何故 なぜ 主 主な 内容 名前 名称 額 規模 対象 "
-    "物 事 方 居る 有る 為る 成る 言う 呼ぶ 教える 挙げる 示す 説明 理由 目的 狙い 意味 例 具体 的 "
+    "何 誰 いつ どこ どの どのような どんな どう どれ 幾ら 幾つ 何故 なぜ 主 主な "
+    "内容 名前 名称 額 規模 対象 物 事 方 居る 有る 為る 成る 言う 呼ぶ "
+    "教える 挙げる 示す 説明 理由 目的 狙い 意味 例 具体 的 "
     "what which who when where why how much many name names".split()
 )
 

@@ -59,7 +59,8 @@ def index(
     corpus: Annotated[Path | None, typer.Option("--corpus", help="Corpus folder [default: ./corpus]")] = None,
     index_dir: IndexOpt = None,
     model: ModelOpt = None,
-    if_stale: Annotated[bool, typer.Option("--if-stale", help="Only rebuild a missing or stale index")] = False,
+    if_stale: Annotated[bool, typer.Option(
+        "--if-stale", help="Only rebuild a missing or stale index")] = False,
     max_chars: Annotated[int | None, typer.Option(min=20, help="Passage size in characters")] = None,
 ) -> None:
     """Build the index (passages, FAISS vectors, BM25 terms) from the corpus."""

@@ -83,10 +83,9 @@ class SentenceTransformerEmbedder:
         configured = model or os.environ.get("QA_EMBED_MODEL") or DEFAULT_MODEL
         path = resolve_model(configured)
         try:
+            import torch
             import transformers
             from sentence_transformers import SentenceTransformer
-
-            import torch
 
             # One thread per query: a query is tiny, and on a busy 2-core machine (or with
             # several chat users) torch's default of all cores made a 34 ms query take ~1 s.

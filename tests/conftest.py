@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -27,6 +28,10 @@ TINY_DECK = """\
  日本は上級委員会の改革に向けた議論を主導する。
 電子商取引に関する交渉には86か国が参加している。
 """
+
+# Tests talk to loopback only: no Gradio or Hugging Face telemetry calls.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 _WORD = re.compile(r"[0-9A-Za-z]+|[^\s0-9A-Za-z]")
 
