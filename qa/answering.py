@@ -68,6 +68,9 @@ class ExtractParams:
     latin_penalty: float = 0.5
     second_margin: float = 0.3
     top_passages: int = 5
+    # Score sentences by their vector in slide-title context (dev: ja 0.709 -> 0.818 accuracy;
+    # en 0.617 -> 0.467, so English keeps the plain sentence vectors).
+    titled_sentences: dict[str, bool] = field(default_factory=lambda: {"ja": True, "en": False})
     # Abstain when confidence (top passage cosine - missing_weight x missing term IDF) is
     # below the language's threshold. Japanese: the dev split's best Youden J. English:
     # the signal is weak (few English terms can be checked against Japanese text), so the
@@ -261,7 +264,6 @@ def extract(question: str, language: str, query_vec: np.ndarray | None, hits: li
         if cand.score >= best.score - params.second_margin and cand.text != best.text:
             chosen.append(cand)
             break
-    chosen.sort(key=lambda c: (c.rank, c.start))
     spans = [(c.passage, c.start, c.end, c.text) for c in chosen]
     if header_span:
         spans.insert(0, (best.passage, *header_span, header_text))

@@ -169,7 +169,8 @@ class Assistant:
     def _extractive(self, turn: Turn) -> Answer:
         t0 = time.perf_counter()
         r = self.retriever
-        units = {h.id: r.units(h.id) for h in turn.hits}
+        titled = self.params.titled_sentences.get(turn.language, False)
+        units = {h.id: r.units(h.id, titled) for h in turn.hits}
         ex = extract(turn.query, turn.language, turn.query_vec, turn.hits, units, r.by_id, r.idf,
                      turn.conf, self.params)
         checked = cites.check(ex.citations, r.by_id, self.sources)

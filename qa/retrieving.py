@@ -126,9 +126,9 @@ class Retriever:
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.encode_queries([query])[0]
 
-    def units(self, passage_id: str) -> tuple[list[tuple[int, int]], np.ndarray]:
-        """The sentence spans of a passage and their vectors."""
-        return self.index.passage_units(self._position[passage_id])
+    def units(self, passage_id: str, titled: bool = False) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """The sentence spans of a passage and their vectors (embedded after the slide title)."""
+        return self.index.passage_units(self._position[passage_id], titled)
 
     def passage_vector(self, passage_id: str) -> np.ndarray:
         return self.index.store.vector(self._position[passage_id])

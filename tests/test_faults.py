@@ -26,11 +26,11 @@ from typer.testing import CliRunner
 
 from qa import __version__, citations
 from qa.corpus import MAX_FILE_MB, CorpusError, load_corpus, read_corpus_file
-from qa.indexing import IndexLoadError, build_index, load_index
+from qa.indexing import FORMAT_VERSION, IndexLoadError, build_index, load_index
 from qa.questions import MAX_QUESTION_CHARS, QuestionError, clean_question, detect_language
 
 FAKE_ID = FakeEmbedder().model_id
-INDEX_FILES = ("manifest.json", "passages.jsonl", "sentences.npy", "vectors.faiss")
+INDEX_FILES = ("manifest.json", "passages.jsonl", "sentences.npy", "sentences_titled.npy", "vectors.faiss")
 
 
 def load(index: Path, corpus: Path | None = None):
@@ -158,7 +158,8 @@ def test_corpus_edited_after_indexing(tiny_index, tiny_corpus):
 
 
 @pytest.mark.parametrize("changes, reason", [
-    ({"package_version": "0.0.9"}, f"built by version 0.0.9 (format 2); this is {__version__}"),
+    ({"package_version": "0.0.9"},
+     f"built by version 0.0.9 (format {FORMAT_VERSION}); this is {__version__}"),
     ({"format_version": 1}, f"built by version {__version__} (format 1); this is {__version__}"),
 ])
 def test_manifest_for_another_package_version(tiny_index, changes, reason):
