@@ -65,6 +65,9 @@ class ExtractParams:
     caption_penalty: float = 0.25
     # Slide titles and short label lines match a question's topic but never answer it.
     heading_penalty: float = 0.3
+    # A table row's own vector says little ("世界 -3.3 6.0"): it may borrow this share of its
+    # header line's similarity to the question (dev: 1.0 recovers the table answers).
+    row_header_share: float = 1.0
     latin_penalty: float = 0.5
     second_margin: float = 0.3
     top_passages: int = 5
@@ -151,12 +154,15 @@ def score_candidates(question: str, query_vec: np.ndarray | None, hits: list[Hit
         p = passages[hit.id]
         spans, vecs = units[hit.id]
         cos = vecs @ query_vec if query_vec is not None and len(spans) else np.zeros(len(spans))
-        header = ""
+        header, header_cos = "", 0.0
         for (a, b), c in zip(spans, cos):
             text = display(p.text[a - p.start:b - p.start])
             if _TABLE_HEADER.search(text):
-                header = text  # rows below are read with their header (years, units)
-            context = f"{header} {text}" if header and is_table_row(text) else text
+                header, header_cos = text, float(c)  # rows below are read with their header
+            context = text
+            if header and is_table_row(text):
+                context = f"{header} {text}"
+                c = max(float(c), header_cos * params.row_header_share)
             lex = coverage(q_terms, set(terms(context)), idf)
             rows.append((p, hit.rank, a, b, text, float(c), lex))
     if not rows:
@@ -174,7 +180,7 @@ def score_candidates(question: str, query_vec: np.ndarray | None, hits: list[Hit
         if is_heading_like(text, p.title):
             s -= params.heading_penalty
         if _TABLE_HEADER.search(text) and not is_table_row(text):
-            s -= params.short_penalty  # a header alone answers nothing; it comes with its row
+            s -= params.heading_penalty  # a header alone answers nothing; it comes with its row
         if japanese_share(text) < 0.3 and not is_table_row(text):
             s -= params.latin_penalty
         out.append(Candidate(p, rank, a, b, text, s))
@@ -226,19 +232,21 @@ def confidence(query: str, language: str, top_cosine: float, top_terms: set[str]
     return top_cosine - params.missing_weight.get(language, 0.0) * missing
 
 
-def compose(language: str, quotes: list[tuple[int, str]],
-            header: tuple[int, str] | None = None) -> str:
-    """Answer text around verbatim quotes ``[(citation number, display text)]``; a table
-    row comes with its header line."""
+def compose(language: str, quotes: list[tuple[int, str, bool]]) -> str:
+    """Answer text around verbatim quotes ``[(citation number, display text, is_header)]``;
+    a table header line frames the row quoted right after it."""
+    sep = "" if language == "ja" else " "
+    parts: list[str] = []
+    for n, text, is_header in quotes:
+        if is_header:
+            parts.append(("表" if language == "ja" else "table ") + f"「{text}」{sep}[{n}]:")
+        elif parts and parts[-1].endswith(":"):
+            parts[-1] += f" 「{text}」{sep}[{n}]"
+        else:
+            parts.append(f"「{text}」{sep}[{n}]")
     if language == "ja":
-        parts = "、".join(f"「{text}」[{n}]" for n, text in quotes)
-        if header:
-            return f"資料の表（「{header[1]}」[{header[0]}]）によると、{parts}。"
-        return f"資料によると、{parts}。"
-    parts = " ... ".join(f"「{text}」 [{n}]" for n, text in quotes)
-    if header:
-        return f"The document's table (「{header[1]}」 [{header[0]}]) gives: {parts}\n{EN_NOTE}"
-    return f"The document says: {parts}\n{EN_NOTE}"
+        return "資料によると、" + "、".join(parts) + "。"
+    return "The document says: " + " ... ".join(parts) + "\n" + EN_NOTE
 
 
 def extract(question: str, language: str, query_vec: np.ndarray | None, hits: list[Hit],
@@ -254,20 +262,18 @@ def extract(question: str, language: str, query_vec: np.ndarray | None, hits: li
         return Extraction(NO_ANSWER[language], [], True, conf)
     best = ranked[0]
     chosen = [best]
-    header_span, header_text = None, ""
-    if is_table_row(best.text):
-        header_span = table_header(best, units[best.passage.id][0])
-        if header_span:
-            a, b = header_span
-            header_text = display(best.passage.text[a - best.passage.start:b - best.passage.start])
     for cand in ranked[1:3]:
         if cand.score >= best.score - params.second_margin and cand.text != best.text:
             chosen.append(cand)
             break
-    spans = [(c.passage, c.start, c.end, c.text) for c in chosen]
-    if header_span:
-        spans.insert(0, (best.passage, *header_span, header_text))
-    citations = [cite(n, p, a, b) for n, (p, a, b, _) in enumerate(spans, start=1)]
-    quotes = [(n, text) for n, (_, _, _, text) in enumerate(spans, start=1)]
-    header = quotes.pop(0) if header_span else None
-    return Extraction(compose(language, quotes, header), citations, False, conf)
+    spans: list[tuple[Passage, int, int, str, bool]] = []
+    for c in chosen:
+        header = table_header(c, units[c.passage.id][0]) if is_table_row(c.text) else None
+        if header and not any(h for *_, h in spans):  # a row is quoted with its header line
+            a, b = header
+            text = display(c.passage.text[a - c.passage.start:b - c.passage.start])
+            spans.append((c.passage, a, b, text, True))
+        spans.append((c.passage, c.start, c.end, c.text, False))
+    citations = [cite(n, p, a, b) for n, (p, a, b, _, _) in enumerate(spans, start=1)]
+    quotes = [(n, text, is_header) for n, (_, _, _, text, is_header) in enumerate(spans, start=1)]
+    return Extraction(compose(language, quotes), citations, False, conf)
