@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import socket
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -104,3 +107,31 @@ def tiny_index(tmp_path: Path, tiny_corpus: Path, fake_embedder: FakeEmbedder) -
     folder = tmp_path / "index"
     build_index(tiny_corpus, folder, fake_embedder, progress=False)
     return folder
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_app_module():
+    """The repo-root ``app.py`` (UI wiring), importable from the tests."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import app
+
+    return app
+
+
+@contextlib.contextmanager
+def running_app(service, lang: str = "ja"):
+    """The real Gradio app around ``service`` on a free 127.0.0.1 port; yields its URL."""
+    app = load_app_module()
+    demo = app.build_demo(service, lang=lang)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
+                **app.launch_options())
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()

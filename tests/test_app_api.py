@@ -3,15 +3,14 @@ the streaming chat endpoint, and a bounded load check of 20 concurrent questions
 
 from __future__ import annotations
 
-import socket
 import statistics
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
+from conftest import running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
@@ -41,19 +40,6 @@ QUESTIONS = [  # 10 Japanese and 10 English questions from eval/gold.jsonl
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def load_app():
-    sys.path.insert(0, str(ROOT))
-    import app
-
-    return app
-
-
 @pytest.fixture(scope="session")
 def assistant():
     """The real Assistant, loaded once per test session (shared by the browser tests)."""
@@ -66,13 +52,8 @@ def assistant():
 def server(assistant):
     from qa import ui
 
-    app = load_app()
-    demo = app.build_demo(ui.ChatService(assistant=assistant))
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                **app.launch_options())
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with running_app(ui.ChatService(assistant=assistant)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

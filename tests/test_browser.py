@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,17 +40,8 @@ def assistant():
 def url(assistant):
     from qa import ui
 
-    sys.path.insert(0, str(ROOT))
-    import app
-
-    demo = app.build_demo(ui.ChatService(assistant=assistant))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                **app.launch_options())
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with running_app(ui.ChatService(assistant=assistant)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,15 +8,14 @@ import gc
 import json
 import math
 import os
-import socket
 import statistics
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
+from conftest import running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
@@ -42,19 +41,6 @@ LOAD_TIMEOUT_S = 300.0  # model load (first time in the session)
 MB = 1024 * 1024
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def load_app():
-    sys.path.insert(0, str(ROOT))
-    import app
-
-    return app
-
-
 @pytest.fixture(scope="module")
 def server():
     """The real app on a free loopback port, with the service loaded and ready; closed at the end."""
@@ -64,20 +50,13 @@ def server():
     with pytest.MonkeyPatch.context() as mp:  # no telemetry from the server or the clients
         mp.setenv("GRADIO_ANALYTICS_ENABLED", "False")
         mp.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-        app = load_app()
         service = ui.ChatService(lambda report: ui.shared_assistant())  # the process's one Assistant
-        demo = app.build_demo(service)
-        port = free_port()
-        demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                    **app.launch_options())
-        try:
+        with running_app(service) as url:
             service.start()
             service.wait(LOAD_TIMEOUT_S)  # raises LoadError rather than serving "still loading"
-            print(f"\n[load] app ready at {demo.local_url} in {time.perf_counter() - t0:.1f} s")
-            yield f"http://127.0.0.1:{port}/"
-        finally:
-            demo.close()
-            print(f"\n[load] module runtime {time.perf_counter() - t0:.1f} s (app up to closed)")
+            print(f"\n[load] app ready at {url} in {time.perf_counter() - t0:.1f} s")
+            yield url
+        print(f"\n[load] module runtime {time.perf_counter() - t0:.1f} s (app up to closed)")
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 import threading
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import load_app_module
 
 from qa import ui
 from qa.questions import QuestionError
@@ -250,10 +249,7 @@ def test_history_pairs_accepts_tuples_and_strings():
 
 def test_demo_exposes_ask_and_search(service):
     pytest.importorskip("gradio")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import app
-
-    demo = app.build_demo(service, lang="en")
+    demo = load_app_module().build_demo(service, lang="en")
     names = {d.get("api_name") for d in demo.get_config_file()["dependencies"]}
     assert {"ask", "search"} <= names
     config = str(demo.get_config_file()["components"])
