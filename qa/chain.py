@@ -224,8 +224,8 @@ class Assistant:
         from qa import llm
 
         t0 = time.perf_counter()
-        if not turn.hits:
-            return self._answer(turn, "", True, [], self.backend)
+        if not turn.hits or turn.conf < self.params.abstain_below.get(turn.language, 0.0):
+            return self._answer(turn, "", True, [], self.backend)  # no server call needed
         messages = llm.build_messages(turn.question, turn.language, turn.hits, turn.history)
         pieces: list[str] = []
         try:
