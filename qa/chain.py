@@ -14,7 +14,7 @@ from langchain_core.runnables import RunnableLambda
 from qa import citations as cites
 from qa.answering import NO_ANSWER, ExtractParams, confidence, extract
 from qa.config import Config
-from qa.questions import clean_question, detect_language
+from qa.questions import clean_question, detect_language, message_text
 from qa.records import Answer, Citation, Hit
 from qa.retrieving import Retriever
 
@@ -57,7 +57,7 @@ def normalise_history(history) -> History:
     pending: str | None = None
     for item in history:
         if isinstance(item, dict):
-            role, text = item.get("role"), _message_text(item.get("content"))
+            role, text = item.get("role"), message_text(item.get("content"))
             if role == "user":
                 pending = text
             elif role == "assistant" and pending is not None:
@@ -66,17 +66,6 @@ def normalise_history(history) -> History:
         elif isinstance(item, list | tuple) and len(item) == 2:
             pairs.append((str(item[0] or ""), str(item[1] or "")))
     return pairs
-
-
-def _message_text(content) -> str:
-    """Text of a chat message: a string, or Gradio 6 / OpenAI content parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(_message_text(part) for part in content)
-    if isinstance(content, dict) and content.get("type", "text") == "text":
-        return str(content.get("text", ""))
-    return ""
 
 
 def is_follow_up(question: str, language: str) -> bool:

@@ -45,3 +45,15 @@ def detect_language(text: str) -> str:
         return "en"
     # Japanese words count more than Latin letters: 「WTO改革とは」 is Japanese.
     return "ja" if ja * 3 >= latin else "en"
+
+
+def message_text(content) -> str:
+    """Plain text of a chat message's content: a string, or Gradio 6 / OpenAI-style typed
+    parts (``[{"type": "text", "text": ...}]``)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "") if content.get("type", "text") == "text" else ""
+    if isinstance(content, list | tuple):
+        return "".join(message_text(part) for part in content)
+    return ""

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.questions import message_text
 from qa.records import Answer, Citation, Hit, Passage
 
 MODES = ("hybrid", "dense", "bm25")
@@ -231,17 +232,6 @@ def render_answer(answer: Answer, lang: str, retriever=None) -> str:
 
 
 # --- history -----------------------------------------------------------------------------
-
-
-def message_text(content) -> str:
-    """Plain text of a chat message's content (Gradio 6 gives a list of typed parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return str(content.get("text") or "") if content.get("type", "text") == "text" else ""
-    if isinstance(content, list | tuple):
-        return "".join(message_text(part) for part in content)
-    return ""
 
 
 def plain_answer(message: str) -> str:
