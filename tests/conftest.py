@@ -135,3 +135,20 @@ def running_app(service, lang: str = "ja"):
         yield f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="session")
+def real_assistant():
+    """The real Assistant (offline model and committed index), loaded once per test process."""
+    from qa import ui
+
+    return ui.shared_assistant()
+
+
+@pytest.fixture(scope="module")
+def app_url(real_assistant):
+    """The real app serving ``real_assistant`` on loopback, for one test module."""
+    from qa import ui
+
+    with running_app(ui.ChatService(assistant=real_assistant)) as url:
+        yield url

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
-from conftest import running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
@@ -40,27 +39,11 @@ QUESTIONS = [  # 10 Japanese and 10 English questions from eval/gold.jsonl
 ]
 
 
-@pytest.fixture(scope="session")
-def assistant():
-    """The real Assistant, loaded once per test session (shared by the browser tests)."""
-    from qa import ui
-
-    return ui.shared_assistant()
-
-
 @pytest.fixture(scope="module")
-def server(assistant):
-    from qa import ui
-
-    with running_app(ui.ChatService(assistant=assistant)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def client(server):
+def client(app_url):
     from gradio_client import Client
 
-    return Client(server, verbose=False)
+    return Client(app_url, verbose=False)
 
 
 @pytest.fixture(scope="module")
@@ -142,10 +125,10 @@ def test_chat_streams_and_measures_latency(client, capsys):
     assert p50_total < 10
 
 
-def test_twenty_concurrent_questions_are_all_answered(server, capsys):
+def test_twenty_concurrent_questions_are_all_answered(app_url, capsys):
     from gradio_client import Client
 
-    clients = [Client(server, verbose=False) for _ in QUESTIONS]
+    clients = [Client(app_url, verbose=False) for _ in QUESTIONS]
     start = threading.Barrier(len(QUESTIONS))
 
     def one(i: int) -> tuple[int, float, dict]:

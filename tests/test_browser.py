@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,30 +27,14 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="session")
-def assistant():
-    """The real Assistant, loaded once per process (the same object test_app_api uses)."""
-    from qa import ui
-
-    return ui.shared_assistant()
-
-
-@pytest.fixture(scope="module")
-def url(assistant):
-    from qa import ui
-
-    with running_app(ui.ChatService(assistant=assistant)) as url:
-        yield url
-
-
 @pytest.fixture
-def page(url):
+def page(app_url):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1360, "height": 1000}, locale="ja-JP")
         page.set_default_timeout(TIMEOUT_MS)
-        page.goto(url, wait_until="domcontentloaded")  # networkidle never fires on Gradio
+        page.goto(app_url, wait_until="domcontentloaded")  # networkidle never fires on Gradio
         page.wait_for_selector("#qa-input textarea")
         yield page
         browser.close()
