@@ -95,8 +95,12 @@ class Assistant:
         self.params = params or ExtractParams()
         self.sources = self._load_sources()
         self._chat_model = None
-        self._chain = (RunnableLambda(self._prepare) | RunnableLambda(self._condense)
-                       | RunnableLambda(self._retrieve))
+        # LCEL: question -> language -> follow-up condensing -> retrieval (the shared front),
+        # then the extractive answerer with its citation check. An LLM answer is streamed
+        # token by token after the same front (see _stream_llm).
+        self._retrieval_chain = (RunnableLambda(self._prepare) | RunnableLambda(self._condense)
+                                 | RunnableLambda(self._retrieve))
+        self._extractive_chain = self._retrieval_chain | RunnableLambda(self._extractive)
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, llm: str | None = None,
@@ -190,12 +194,11 @@ class Assistant:
         """Yield pieces of the answer text as they are produced, then the final ``Answer``."""
         t0 = time.perf_counter()
         turn = Turn(question, normalise_history(history), k or self.k, mode or self.mode)
-        turn = self._chain.invoke(turn)
         if self.backend == "extractive":
-            answer = self._extractive(turn)
+            answer = self._extractive_chain.invoke(turn)
             yield from _pieces(answer.answer)
         else:
-            answer = yield from self._stream_llm(turn)
+            answer = yield from self._stream_llm(self._retrieval_chain.invoke(turn))
         answer.timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         yield answer
 
