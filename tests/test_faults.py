@@ -768,6 +768,19 @@ def test_bundle_is_built_once(built_model):
     assert (built_model / "model.safetensors").stat().st_mtime_ns == stamp
 
 
+@pytest.mark.slow
+def test_a_fresh_bundle_matches_the_committed_index(built_model):
+    """The build is deterministic: a new machine's model has the weights the shipped index
+    was built with, so `make run` can use the committed index without rebuilding it."""
+    import json
+
+    from qa.config import PROJECT_ROOT
+    from qa.embedding import SentenceTransformerEmbedder
+
+    manifest = json.loads((PROJECT_ROOT / "index" / "manifest.json").read_text(encoding="utf-8"))
+    assert SentenceTransformerEmbedder(str(built_model)).fingerprint() == manifest["model_fingerprint"]
+
+
 def _truncate(folder: Path) -> None:
     with (folder / "model.safetensors").open("r+b") as fh:
         fh.truncate(1000)
