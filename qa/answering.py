@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.citations import cite, display
-from qa.questions import detect_language
 from qa.records import Citation, Hit, Passage
 from qa.segmenting import terms
 
@@ -139,14 +138,13 @@ def japanese_share(text: str) -> float:
     return len(_JA_CHAR.findall(text)) / len(letters) if letters else 0.0
 
 
-def score_candidates(question: str, query_vec: np.ndarray | None, hits: list[Hit],
+def score_candidates(question: str, language: str, query_vec: np.ndarray | None, hits: list[Hit],
                      units: dict[str, tuple[list[tuple[int, int]], np.ndarray]],
                      passages: dict[str, Passage], idf: dict[str, float],
                      params: ExtractParams) -> list[Candidate]:
     """Score every sentence of the top passages; best first."""
     q_terms = terms(question)
     cues = question_cues(question)
-    language = detect_language(question)
     lex_weight = params.lexical_weight.get(language, 1.0)
     asks_source = bool(_ASKS_SOURCE.search(question))
     rows: list[tuple[Passage, int, int, int, str, float, float]] = []
@@ -257,7 +255,7 @@ def extract(question: str, language: str, query_vec: np.ndarray | None, hits: li
     params = params or ExtractParams()
     if not hits or conf < params.abstain_below.get(language, 0.0):
         return Extraction(NO_ANSWER[language], [], True, conf)
-    ranked = score_candidates(question, query_vec, hits, units, passages, idf, params)
+    ranked = score_candidates(question, language, query_vec, hits, units, passages, idf, params)
     if not ranked:
         return Extraction(NO_ANSWER[language], [], True, conf)
     best = ranked[0]
