@@ -258,20 +258,16 @@ def llm_citations(text: str, hits: list[Hit], retriever: Retriever, n_passages: 
     from qa.answering import coverage
     from qa.segmenting import terms
 
+    quotes = _QUOTED.findall(text)
+    claim = set(terms(text))
     out: list[Citation] = []
     for n in llm.cited_numbers(text, n_passages):
         p = retriever.by_id[hits[n - 1].id]
-        span = None
-        for quote in _QUOTED.findall(text):
-            span = cites.locate(quote, p)
-            if span:
-                break
+        span = next((s for s in (cites.locate(q, p) for q in quotes) if s), None)
         if span is None:
-            claim = set(terms(text))
             spans, _ = retriever.units(p.id)
-            best = max(spans, key=lambda s: coverage(terms(p.text[s[0] - p.start:s[1] - p.start]),
+            span = max(spans, key=lambda s: coverage(terms(p.text[s[0] - p.start:s[1] - p.start]),
                                                      claim, retriever.idf), default=None)
-            span = best
         if span:
             out.append(cites.cite(len(out) + 1, p, *span))
     return out

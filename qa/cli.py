@@ -25,19 +25,16 @@ ModelOpt = Annotated[str | None, typer.Option(
 
 
 def user_error_types() -> tuple[type[BaseException], ...]:
+    from qa.chain import BackendError
     from qa.corpus import CorpusError
     from qa.embedding import EmbeddingError
     from qa.indexing import IndexLoadError
+    from qa.llm import LLMError
     from qa.questions import QuestionError
     from qa.retrieving import ModeError
 
-    types: list[type[BaseException]] = [CorpusError, EmbeddingError, IndexLoadError, QuestionError,
-                                        ModeError]
-    with contextlib.suppress(ImportError):
-        from qa.llm import LLMError
-
-        types.append(LLMError)
-    return tuple(types)
+    return (BackendError, CorpusError, EmbeddingError, IndexLoadError, LLMError, QuestionError,
+            ModeError)
 
 
 def fail(message: str) -> typer.Exit:
@@ -165,21 +162,18 @@ def eval_(
     gold_path, items = _load_gold_split(gold, split)
     if k < 1:
         raise fail("--k must be at least 1")
-    if not retrieval_only and cfg.llm not in ("extractive", "openai", "ollama"):
-        raise fail(f"unknown answerer {cfg.llm!r}: choose extractive, openai or ollama")
+    from qa.chain import BACKENDS
+
+    if not retrieval_only and cfg.llm not in BACKENDS:
+        raise fail(f"unknown answerer {cfg.llm!r}: choose one of {', '.join(BACKENDS)}")
     out_dir = out or _new_run_dir()
     with user_errors():
         modes = parse_modes(mode)
         retriever = Retriever.load(index_dir=cfg.index_dir)
         assistant = None
         if not retrieval_only:
-            try:
-                from qa.chain import Assistant
-            except ModuleNotFoundError as exc:
-                if exc.name != "qa.chain":
-                    raise
-                raise fail("answering is not available yet (no qa.chain): use --retrieval-only"
-                           ) from None
+            from qa.chain import Assistant
+
             assistant = Assistant.load(index_dir=cfg.index_dir, llm=cfg.llm, retriever=retriever)
         info = {"gold": str(gold_path), "index": str(cfg.index_dir),
                 "llm": None if retrieval_only else cfg.llm, "out_dir": str(out_dir)}
@@ -224,15 +218,12 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer QUESTION from the document, with citations to exact passages."""
-    from qa.chain import Assistant, BackendError
+    from qa.chain import Assistant
     from qa.questions import clean_question
 
     with user_errors():
         clean_question(question)  # a bad question fails before the model loads
-        try:
-            assistant = Assistant.load(index_dir=index_dir, llm=llm, k=k, mode=mode)
-        except BackendError as exc:
-            raise fail(str(exc)) from None
+        assistant = Assistant.load(index_dir=index_dir, llm=llm, k=k, mode=mode)
         answer = assistant.ask(question)
     if as_json:
         data = answer.to_dict()
