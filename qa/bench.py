@@ -206,10 +206,6 @@ def reachable(items: Sequence[GoldItem], chunks: Sequence[str]) -> float:
     return round(ok / len(answerable), 4) if answerable else 0.0
 
 
-def _dir_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-
-
 def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a is not None and b else None
 
