@@ -9,21 +9,16 @@ and its passage's rank. The answer quotes the winners verbatim, with citation nu
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from qa.answer_texts import NO_ANSWER
 from qa.citations import cite, display
 from qa.records import Citation, Hit, Passage
 from qa.segmenting import terms
 
-NO_ANSWER = {
-    "ja": "資料には記載が見つかりませんでした。",
-    "en": "The document does not appear to cover this.",
-}
 EN_NOTE = "(Quoted verbatim from the Japanese source; no translation model runs offline.)"
 
 _AMOUNT = re.compile(
@@ -97,12 +92,6 @@ class Extraction:
     citations: list[Citation]
     abstained: bool
     confidence: float
-
-
-def idf_table(doc_terms: list[list[str]]) -> dict[str, float]:
-    df = Counter(t for doc in doc_terms for t in set(doc))
-    n = len(doc_terms)
-    return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
 
 
 def coverage(query_terms: list[str], unit_terms: set[str], idf: dict[str, float]) -> float:

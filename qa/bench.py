@@ -21,19 +21,12 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from qa.evaluating import (
-    LANGS,
-    GoldItem,
-    hit_at_k,
-    is_relevant,
-    percentiles,
-    reciprocal_rank,
-    select_split,
-)
+from qa.config import MODES
+from qa.gold import LANGS, GoldItem, select_split
+from qa.metrics import RANK_DEPTH, hit_at_k, is_relevant, percentiles, reciprocal_rank
 
 JA_SEPARATORS = ["\n\n", "\n", "。", ""]
 OVERLAP_SHARE = 0.10
-RANK_DEPTH = 10
 
 
 # ---------------------------------------------------------------- baseline
@@ -268,7 +261,6 @@ def run_bench(corpus_dir: str | Path, gold: Sequence[GoldItem], split: str | Non
     import os
 
     from qa.corpus import load_corpus
-    from qa.retrieving import MODES
 
     def say(msg: str) -> None:
         if progress:

@@ -12,13 +12,15 @@ from pathlib import Path
 from langchain_core.runnables import RunnableLambda
 
 from qa import citations as cites
-from qa.answering import NO_ANSWER, ExtractParams, confidence, extract
-from qa.config import Config
-from qa.questions import clean_question, detect_language, message_text
+from qa import prompts
+from qa.answer_texts import NO_ANSWER
+from qa.answering import ExtractParams, confidence, extract
+from qa.config import Config, check_backend
+from qa.errors import LLMError
+from qa.questions import clean_question, detect_language, normalise_history
 from qa.records import Answer, Citation, Hit
 from qa.retrieving import Retriever
 
-BACKENDS = ("extractive", "openai", "ollama")
 History = list[tuple[str, str]]  # (user question, assistant answer), oldest first
 
 _FOLLOW_UP = re.compile(
@@ -26,10 +28,6 @@ _FOLLOW_UP = re.compile(
     r"\b(it|its|that|this|those|these|they|them|there|and|what about|how about)\b",
     re.I,
 )
-
-
-class BackendError(ValueError):
-    pass
 
 
 @dataclass
@@ -47,25 +45,6 @@ class Turn:
     conf: float = 0.0
     query_vec: object = None
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def normalise_history(history) -> History:
-    """Accept [(q, a)], or Gradio/OpenAI-style [{"role", "content"}] messages."""
-    if not history:
-        return []
-    pairs: History = []
-    pending: str | None = None
-    for item in history:
-        if isinstance(item, dict):
-            role, text = item.get("role"), message_text(item.get("content"))
-            if role == "user":
-                pending = text
-            elif role == "assistant" and pending is not None:
-                pairs.append((pending, text))
-                pending = None
-        elif isinstance(item, list | tuple) and len(item) == 2:
-            pairs.append((str(item[0] or ""), str(item[1] or "")))
-    return pairs
 
 
 def is_follow_up(question: str, language: str) -> bool:
@@ -86,10 +65,8 @@ class Assistant:
 
     def __init__(self, retriever: Retriever, llm: str = "extractive", config: Config | None = None,
                  k: int = 5, mode: str = "hybrid", params: ExtractParams | None = None):
-        if llm not in BACKENDS:
-            raise BackendError(f"unknown answerer {llm!r}: choose one of {', '.join(BACKENDS)}")
         self.retriever = retriever
-        self.backend = llm
+        self.backend = check_backend(llm)
         self.config = config or Config.from_env()
         self.k, self.mode = k, mode
         self.params = params or ExtractParams()
@@ -111,7 +88,8 @@ class Assistant:
 
     def _load_sources(self) -> dict[str, str]:
         """Source files, to check quotes at their offsets (empty if the corpus is absent)."""
-        from qa.corpus import CorpusError, read_corpus_file
+        from qa.corpus import read_corpus_file
+        from qa.errors import CorpusError
 
         out = {}
         for name in self.retriever.index.manifest.corpus:
@@ -141,7 +119,7 @@ class Assistant:
                 try:
                     turn.query = llm.condense_question(self.chat_model(), turn.question,
                                                        turn.history, turn.language)
-                except llm.LLMError:
+                except LLMError:
                     turn.query = offline_condense(turn.question, turn.history, turn.language)
             else:
                 turn.query = offline_condense(turn.question, turn.history, turn.language)
@@ -218,13 +196,13 @@ class Assistant:
         t0 = time.perf_counter()
         if not turn.hits or turn.conf < self.params.abstain_below.get(turn.language, 0.0):
             return self._answer(turn, "", True, [], self.backend)  # no server call needed
-        messages = llm.build_messages(turn.question, turn.language, turn.hits, turn.history)
+        messages = prompts.build_messages(turn.question, turn.language, turn.hits, turn.history)
         pieces: list[str] = []
         try:
             for piece in llm.stream_answer(self.chat_model(), messages):
                 pieces.append(piece)
                 yield piece
-        except llm.LLMError as exc:
+        except LLMError as exc:
             fallback = self._extractive(turn)
             notice = f"{exc} Showing the offline extractive answer instead."
             if pieces:
@@ -233,7 +211,7 @@ class Assistant:
             return replace(fallback, notice=" ".join(n for n in (turn.notice, notice) if n))
         text = "".join(pieces).strip()
         turn.timings["answer_ms"] = round((time.perf_counter() - t0) * 1000, 2)
-        if llm.says_no_answer(text, turn.language):
+        if prompts.says_no_answer(text, turn.language):
             return self._answer(turn, text, True, [], self.backend)
         found = llm_citations(text, turn.hits, self.retriever, len(turn.hits))
         checked = cites.check(found, self.retriever.by_id, self.sources)
@@ -254,14 +232,13 @@ _QUOTED = re.compile(r"「([^「」]{2,200})」")
 def llm_citations(text: str, hits: list[Hit], retriever: Retriever, n_passages: int) -> list[Citation]:
     """Citations for an LLM answer: for each ``[n]``, the 「quote」 before it if it is in
     passage n, else passage n's sentence sharing most words with the claim."""
-    from qa import llm
     from qa.answering import coverage
     from qa.segmenting import terms
 
     quotes = _QUOTED.findall(text)
     claim = set(terms(text))
     out: list[Citation] = []
-    for n in llm.cited_numbers(text, n_passages):
+    for n in prompts.cited_numbers(text, n_passages):
         p = retriever.by_id[hits[n - 1].id]
         span = next((s for s in (cites.locate(q, p) for q in quotes) if s), None)
         if span is None:

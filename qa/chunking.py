@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from qa.records import Passage
 from qa.segmenting import sentence_ends
+from qa.text import join_lines, join_with_map
 
 ROMAN = "ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ"
 _DASH = r"[-－ー―‐ｰ−─‑–—]"
@@ -24,9 +25,6 @@ SLIDE_HEADING = re.compile(
     r"\s*[．.]\s*(?P<title>\S.*)$"
 )
 PART_HEADING = re.compile(rf"^(?P<lead>\s*)(?P<part>[{ROMAN}])\s*[．.]\s*(?P<title>\S.*)$")
-# Markers that begin a new bullet, caption or note even without a leading space.
-_UNIT_START = re.compile(r"^(\s|[•■□●○◆◇▶►・※⇒→①-⑳]|（資料）|\(資料\)|（参考）|（注）)")
-_ASCII_ALNUM = re.compile(r"[0-9A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -125,38 +123,6 @@ def find_sections(text: str) -> list[Section]:
 def _is_title_only(lines: list[str], first: int, stop: int) -> bool:
     body = [ln for ln in lines[first + 1:stop] if ln.strip()]
     return sum(len(ln.strip()) for ln in body) < 30
-
-
-def join_with_map(raw: str) -> tuple[str, list[int]]:
-    """Join lines broken mid-word; keep a line break where a new bullet or paragraph starts.
-
-    Returns the clean text and, for each clean character, its index in ``raw``.
-    """
-    out: list[str] = []
-    where: list[int] = []
-    lines = raw.split("\n")
-    pos = 0
-    for k, line in enumerate(lines):
-        stripped = line.strip()
-        lead = len(line) - len(line.lstrip())
-        if stripped:
-            if out:
-                prev_blank = k > 0 and not lines[k - 1].strip()
-                if prev_blank or _UNIT_START.match(line):
-                    out.append("\n")
-                    where.append(pos - 1)
-                elif _ASCII_ALNUM.match(out[-1]) and _ASCII_ALNUM.match(stripped[0]):
-                    out.append(" ")
-                    where.append(pos - 1)
-            for j, ch in enumerate(stripped):
-                out.append(ch)
-                where.append(pos + lead + j)
-        pos += len(line) + 1
-    return "".join(out), where
-
-
-def join_lines(raw: str) -> str:
-    return join_with_map(raw)[0]
 
 
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from qa.records import Citation, Passage
+from qa.text import join_lines
 
 
 def is_valid(c: Citation, passage: Passage | None, source: str | None = None) -> bool:
@@ -52,6 +53,4 @@ def locate(quote: str, passage: Passage) -> tuple[int, int] | None:
 
 def display(quote: str) -> str:
     """A quote as shown to readers: source line breaks folded away."""
-    from qa.chunking import join_lines
-
     return join_lines(quote).replace("\n", " ")

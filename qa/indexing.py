@@ -18,21 +18,20 @@ from pathlib import Path
 import numpy as np
 
 from qa import __version__
-from qa.chunking import ChunkParams, chunk, embedding_text, join_lines, sentence_spans
+from qa.chunking import ChunkParams, chunk, embedding_text, sentence_spans
+from qa.config import embed_model
 from qa.corpus import corpus_fingerprint, load_corpus
+from qa.errors import IndexLoadError
 from qa.records import Passage
 from qa.segmenting import segmenter_info, terms
 from qa.store import FaissStore, StoreError
+from qa.text import join_lines
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 UNIT_VECTORS = "sentences.npy"  # one row per sentence/table row, in passage order
 TITLED_VECTORS = "sentences_titled.npy"  # the same sentences embedded after their slide title
-
-
-class IndexLoadError(RuntimeError):
-    """The index is missing, corrupt or does not match the corpus/model (message says how)."""
 
 
 @dataclass
@@ -280,10 +279,8 @@ def check_vectors(index: Index, embedder) -> None:
 
 def current_problem(index_dir: Path, corpus_dir: Path, model: str | None) -> str:
     """Why the index at ``index_dir`` must be (re)built, or "" when it is usable."""
-    from qa.embedding import DEFAULT_MODEL
-
     try:
-        load_index(index_dir, corpus_dir, model or DEFAULT_MODEL)
+        load_index(index_dir, corpus_dir, embed_model(model))
     except IndexLoadError as exc:
         return str(exc)
     return ""

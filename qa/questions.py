@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from qa.errors import QuestionError
 
 MAX_QUESTION_CHARS = 1000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _LATIN = re.compile(r"[A-Za-z]")
-
-
-class QuestionError(ValueError):
-    """The question cannot be used (empty after cleaning)."""
 
 
 @dataclass(frozen=True)
@@ -57,3 +56,31 @@ def message_text(content) -> str:
     if isinstance(content, list | tuple):
         return "".join(message_text(part) for part in content)
     return ""
+
+
+def _turn_text(value) -> str:
+    return message_text(value) if value is None or isinstance(value, str | dict | list | tuple) \
+        else str(value)
+
+
+def normalise_history(history, answer_text: Callable[[str], str] = str) -> list[tuple[str, str]]:
+    """Chat history as (question, answer) pairs, oldest first.
+
+    Accepts pairs, or Gradio/OpenAI-style ``{"role", "content"}`` messages: consecutive user
+    messages are joined, assistant messages with ``metadata`` (Gradio's thoughts and tool
+    notes) are skipped. ``answer_text`` turns a stored answer into plain text (the UI strips
+    its HTML).
+    """
+    pairs: list[tuple[str, str]] = []
+    pending: str | None = None
+    for item in history or []:
+        if isinstance(item, dict):
+            text = message_text(item.get("content"))
+            if item.get("role") == "user":
+                pending = text if pending is None else f"{pending} {text}"
+            elif item.get("role") == "assistant" and pending is not None and not item.get("metadata"):
+                pairs.append((pending, answer_text(text)))
+                pending = None
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            pairs.append((_turn_text(item[0]), answer_text(_turn_text(item[1]))))
+    return pairs

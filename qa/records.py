@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from qa.text import join_lines
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -20,8 +22,6 @@ class Passage:
     @property
     def clean_text(self) -> str:
         """Text with mid-word line breaks joined: what is embedded and shown."""
-        from qa.chunking import join_lines
-
         return join_lines(self.text)
 
 

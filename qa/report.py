@@ -1,11 +1,11 @@
-"""report.md for an evaluation run: markdown tables plus two PNG plots (matplotlib, Agg)."""
+"""Reports of an evaluation run: report.md (markdown tables, two PNG plots) and the terminal table."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from qa.evaluating import HIT_KS, RANK_DEPTH, hit_at_k
+from qa.metrics import HIT_KS, RANK_DEPTH, hit_at_k
 
 _ANSWERABLE_COLS = [("n", "n"), ("hit@1", "hit@1"), ("hit@3", "hit@3"), ("hit@5", "hit@5"),
                     ("hit@10", "hit@10"), ("MRR@10", "mrr@10"), ("nDCG@10", "ndcg@10"),
@@ -129,3 +129,41 @@ def write_report(metrics: dict, results: Sequence[dict], out_dir: str | Path) ->
     path = out / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def summary_table(metrics: dict) -> str:
+    """A short plain-text table of the headline numbers, one line per mode x language."""
+    answering = not metrics["run"]["retrieval_only"]
+    head = (f"{'mode':<7}{'lang':<5}{'n ans':>6}{'hit@1':>7}{'hit@5':>7}{'hit@10':>7}{'MRR':>7}"
+            f"{'nDCG':>7}")
+    if answering:
+        head += f"{'acc':>7}{'NA-acc':>7}{'cite-ok':>8}{'support':>8}{'abst-P':>7}{'abst-R':>7}"
+    head += f"{'ret p50':>9}{'p95':>7}" + (f"{'ans p50':>9}{'p95':>7}" if answering else "")
+    lines = [head]
+
+    def f(v, width=7):
+        return f"{'-' if v is None else format(v, '.3f'):>{width}}"
+
+    for mode, groups in metrics["modes"].items():
+        for lang, g in groups.items():
+            a, u = g["answerable"], g["unanswerable"]
+            line = (f"{mode:<7}{lang:<5}{a['n']:>6}{f(a['hit@1'])}{f(a['hit@5'])}"
+                    f"{f(a['hit@10'])}{f(a['mrr@10'])}{f(a['ndcg@10'])}")
+            if answering:
+                ab = g.get("abstention", {})
+                line += (f"{f(a.get('accuracy'))}{f(u.get('accuracy'))}"
+                         f"{f(a.get('citation_validity'), 8)}{f(a.get('citation_support'), 8)}"
+                         f"{f(ab.get('precision'))}{f(ab.get('recall'))}")
+            lat = g["latency_ms"]["retrieve"]
+            line += f"{_ms_short(lat['p50']):>9}{_ms_short(lat['p95']):>7}"
+            if answering:
+                ans = g["latency_ms"]["answer"]
+                line += f"{_ms_short(ans['p50']):>9}{_ms_short(ans['p95']):>7}"
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _ms_short(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.1f}ms" if v < 10 else f"{v:.0f}ms"

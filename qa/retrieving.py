@@ -9,19 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answering import idf_table
-from qa.config import Config
+from qa.config import Config, check_mode
 from qa.fusion import FusionParams, rrf
 from qa.indexing import Index, check_vectors, load_index
+from qa.lexical import lucene_idf
 from qa.questions import clean_question, detect_language
 from qa.records import Hit, Passage
 from qa.segmenting import terms
-
-MODES = ("hybrid", "dense", "bm25")
-
-
-class ModeError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -54,7 +48,7 @@ class Retriever:
         self._vocab = set(self._bm25.vocab_dict) - {""}
         self.by_id = {p.id: p for p in index.passages}
         self._position = {p.id: i for i, p in enumerate(index.passages)}
-        self.idf = idf_table(index.terms)
+        self.idf = lucene_idf(index.terms)
         self._unit_owner = np.repeat(np.arange(len(index.units)), [len(u) for u in index.units])
 
     @classmethod
@@ -65,7 +59,7 @@ class Retriever:
         cfg = Config.from_env(model=model)
         index_dir = Path(index_dir) if index_dir else cfg.index_dir
         corpus = Path(corpus_dir) if corpus_dir else cfg.corpus_dir
-        model_id = embedder.model_id if embedder is not None else _configured_model_id(cfg.model)
+        model_id = embedder.model_id if embedder is not None else cfg.model
         index = load_index(index_dir, corpus if check_corpus else None, model_id)
         if embedder is not None:
             return cls(index, lambda: embedder, fusion)
@@ -154,8 +148,7 @@ class Retriever:
 
     def search_with_evidence(self, query: str, k: int = 5, mode: str = "hybrid"
                              ) -> tuple[list[Hit], Ranked]:
-        if mode not in MODES:
-            raise ModeError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
+        check_mode(mode)
         text = clean_question(query).text
         ranked = self.rank(text, need_dense=mode != "bm25", need_bm25=mode != "dense")
         fused = self.fuse(ranked, mode, detect_language(text))[: max(k, 0)]
@@ -177,8 +170,3 @@ class Retriever:
 
         return LangChainRetriever(retriever=self, k=k, mode=mode)
 
-
-def _configured_model_id(model: str | None) -> str:
-    from qa.embedding import DEFAULT_MODEL
-
-    return model or DEFAULT_MODEL

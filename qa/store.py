@@ -12,6 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.errors import StoreError
+
 _READ_LOCK = threading.Lock()  # the FAISS size limit set around a read is process-wide
 
 
@@ -20,10 +22,6 @@ class VectorStore(Protocol):
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]: ...
     def vector(self, i: int) -> np.ndarray: ...
     def save(self, folder: Path) -> None: ...
-
-
-class StoreError(RuntimeError):
-    """The stored vectors cannot be read."""
 
 
 class FaissStore:

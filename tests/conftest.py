@@ -1,88 +1,17 @@
-"""Shared fixtures: a deterministic fake embedder, a tiny slide-deck corpus and its index."""
+"""Shared fixtures: the fake embedder, the tiny corpus and its index, and the real Assistant
+(offline model and committed index) loaded once per test session."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
-import re
-import socket
-import sys
-import unicodedata
 from pathlib import Path
 
-import numpy as np
 import pytest
-
-TINY_DECK = """\
-Ⅰ．世界経済の動向
- Ⅰ－１．コロナ危機からの回復
- 2021年の世界経済は、コロナ危機から回復基調の見込み。
- しかし、国・地域ごとに回復のスピードに大きな相違がある。
-世界の実質GDP成長率は6.0%と予測される。
-
- Ⅰ－２．デジタル化の進展
- 人の移動が落ち込む一方、リモート関連の分野が伸びている。
- デジタル貿易のルール作りが急務である。データの自由な流通を確保する。
-
-Ⅱ．通商政策の方向性
- Ⅱ－１．WTO改革
- WTOの紛争解決制度は上級委員会の機能停止により揺らいでいる。
- 日本は上級委員会の改革に向けた議論を主導する。
-電子商取引に関する交渉には86か国が参加している。
-"""
+from support import TINY_DECK, FakeEmbedder, running_app
 
 # Tests talk to loopback only: no Gradio or Hugging Face telemetry calls.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-_WORD = re.compile(r"[0-9A-Za-z]+|[^\s0-9A-Za-z]")
-
-
-class FakeEmbedder:
-    """Keyword-hashing embedder with the ``Embedder`` protocol of ``qa.embedding``.
-
-    Each ASCII word and each pair of neighbouring non-ASCII characters is hashed (sha256,
-    so runs agree) into one of ``dim`` buckets; vectors are L2-normalised float32. Texts
-    sharing words get similar vectors, which is all retrieval tests need.
-    """
-
-    query_prefix = "query: "
-    passage_prefix = "passage: "
-
-    def __init__(self, dim: int = 64, model_id: str = "fake:hashing-64"):
-        self.dim = dim
-        self.model_id = model_id
-        self.calls = 0
-
-    def fingerprint(self) -> str:
-        return hashlib.sha256(f"{self.model_id}:{self.dim}".encode()).hexdigest()[:16]
-
-    def _features(self, text: str) -> list[str]:
-        tokens = _WORD.findall(unicodedata.normalize("NFKC", text).lower())
-        return tokens + [a + b for a, b in zip(tokens, tokens[1:])]
-
-    def _vector(self, text: str) -> np.ndarray:
-        vec = np.zeros(self.dim, dtype=np.float32)
-        for feat in self._features(text):
-            digest = hashlib.sha256(feat.encode()).digest()
-            vec[int.from_bytes(digest[:4], "little") % self.dim] += 1.0
-        if not vec.any():
-            vec[0] = 1.0  # an empty text still gets a unit vector
-        return vec / np.linalg.norm(vec)
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        self.calls += 1
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            out[i] = self._vector(text)
-        return out
-
-    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return self._encode(texts)
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts)
 
 
 @pytest.fixture
@@ -109,46 +38,19 @@ def tiny_index(tmp_path: Path, tiny_corpus: Path, fake_embedder: FakeEmbedder) -
     return folder
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_app_module():
-    """The repo-root ``app.py`` (UI wiring), importable from the tests."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import app
-
-    return app
-
-
-@contextlib.contextmanager
-def running_app(service, lang: str = "ja"):
-    """The real Gradio app around ``service`` on a free 127.0.0.1 port; yields its URL."""
-    app = load_app_module()
-    demo = app.build_demo(service, lang=lang)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                **app.launch_options())
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
-
 
 @pytest.fixture(scope="session")
 def real_assistant():
     """The real Assistant (offline model and committed index), loaded once per test process."""
-    from qa import ui
+    from qa.chat_service import shared_assistant
 
-    return ui.shared_assistant()
+    return shared_assistant()
 
 
 @pytest.fixture(scope="module")
 def app_url(real_assistant):
     """The real app serving ``real_assistant`` on loopback, for one test module."""
-    from qa import ui
+    from qa.chat_service import ChatService
 
-    with running_app(ui.ChatService(assistant=real_assistant)) as url:
+    with running_app(ChatService(assistant=real_assistant)) as url:
         yield url

@@ -20,7 +20,7 @@ from qa.bench import (
     run_bench,
     split_corpus,
 )
-from qa.evaluating import GoldItem
+from qa.gold import GoldItem
 
 ROOT = Path(__file__).resolve().parents[1]
 

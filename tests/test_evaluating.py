@@ -9,26 +9,23 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qa.evaluating import (
-    GoldError,
+from qa.errors import GoldError
+from qa.evaluating import parse_modes, read_results, run_eval
+from qa.gold import load_gold, select_split
+from qa.metrics import (
     answer_correct,
     citation_valid,
     compute_metrics,
     hit_at_k,
     is_relevant,
-    load_gold,
     mrr,
     ndcg_at_k,
     normalise,
-    parse_modes,
     percentiles,
-    read_results,
     reciprocal_rank,
-    run_eval,
-    select_split,
-    summary_table,
 )
 from qa.records import Answer, Citation, Hit, Passage
+from qa.report import summary_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,13 +21,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeEmbedder
+from support import FakeEmbedder
 from typer.testing import CliRunner
 
 from qa import __version__, citations
-from qa.corpus import MAX_FILE_MB, CorpusError, load_corpus, read_corpus_file
-from qa.indexing import FORMAT_VERSION, IndexLoadError, build_index, load_index
-from qa.questions import MAX_QUESTION_CHARS, QuestionError, clean_question, detect_language
+from qa.config import DEFAULT_MAX_CORPUS_MB as MAX_FILE_MB
+from qa.corpus import load_corpus, read_corpus_file
+from qa.errors import CorpusError, IndexLoadError, QuestionError
+from qa.indexing import FORMAT_VERSION, build_index, load_index
+from qa.questions import MAX_QUESTION_CHARS, clean_question, detect_language
 
 FAKE_ID = FakeEmbedder().model_id
 INDEX_FILES = ("manifest.json", "passages.jsonl", "sentences.npy", "sentences_titled.npy", "vectors.faiss")
@@ -696,7 +698,7 @@ ODD_QUESTIONS = [
 
 @pytest.mark.parametrize("question", ODD_QUESTIONS, ids=lambda q: repr(q[:20]))
 def test_assistant_answers_or_abstains(assistant, question):
-    from qa.answering import NO_ANSWER
+    from qa.answer_texts import NO_ANSWER
     from qa.records import Answer
 
     t0 = time.perf_counter()
@@ -827,7 +829,8 @@ def test_is_built_on_junk_folder(tmp_path, files):
 ])
 def test_missing_model_package(tmp_path, monkeypatch, package, message):
     from qa import e5_bundle
-    from qa.embedding import EmbeddingError, SentenceTransformerEmbedder
+    from qa.embedding import SentenceTransformerEmbedder
+    from qa.errors import EmbeddingError
 
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("QA_EMBED_MODEL", raising=False)

@@ -10,20 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from llm_standins import OllamaStandin, OpenAIStandin, closed_port_url
 
-from qa.llm import (
-    NO_ANSWER,
-    LLMError,
-    LLMSettings,
-    build_messages,
-    cited_numbers,
-    condense_messages,
-    condense_question,
-    make_chat_model,
-    probe,
-    says_no_answer,
-    stream_answer,
-)
+from qa.answer_texts import NO_ANSWER
+from qa.errors import LLMError
+from qa.llm import LLMSettings, condense_question, make_chat_model, probe, stream_answer
 from qa.llm import answer as llm_answer
+from qa.prompts import build_messages, cited_numbers, condense_messages, says_no_answer
 from qa.records import Hit
 
 TIMEOUT_S = 1.0

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
-from conftest import running_app
+from support import running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]
@@ -44,13 +44,13 @@ MB = 1024 * 1024
 @pytest.fixture(scope="module")
 def server():
     """The real app on a free loopback port, with the service loaded and ready; closed at the end."""
-    from qa import ui
+    from qa.chat_service import ChatService, shared_assistant
 
     t0 = time.perf_counter()
     with pytest.MonkeyPatch.context() as mp:  # no telemetry from the server or the clients
         mp.setenv("GRADIO_ANALYTICS_ENABLED", "False")
         mp.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-        service = ui.ChatService(lambda report: ui.shared_assistant())  # the process's one Assistant
+        service = ChatService(lambda report: shared_assistant())  # the process's one Assistant
         with running_app(service) as url:
             service.start()
             service.wait(LOAD_TIMEOUT_S)  # raises LoadError rather than serving "still loading"

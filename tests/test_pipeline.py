@@ -5,15 +5,17 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from qa.chain import Assistant, is_follow_up, normalise_history, offline_condense
-from qa.chunking import chunk, find_sections, join_with_map, normalise_section_id, sentence_spans
+from qa.chain import Assistant, is_follow_up, offline_condense
+from qa.chunking import chunk, find_sections, normalise_section_id, sentence_spans
 from qa.citations import check, cite, is_valid, locate
 from qa.config import Config
+from qa.errors import ModeError, QuestionError
 from qa.fusion import rrf
-from qa.questions import QuestionError, clean_question, detect_language
+from qa.questions import clean_question, detect_language, normalise_history
 from qa.records import Answer
-from qa.retrieving import ModeError, Retriever
+from qa.retrieving import Retriever
 from qa.segmenting import pieces, terms
+from qa.text import join_with_map
 
 SLIDES = (
     " Ⅰ．コロナ危機への対応\n"

@@ -9,9 +9,10 @@ import re
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from qa.chunking import ChunkParams, chunk, find_sections, join_with_map, sentence_spans
+from qa.chunking import ChunkParams, chunk, find_sections, sentence_spans
 from qa.citations import check, cite, is_valid, locate
 from qa.records import Citation
+from qa.text import join_with_map
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

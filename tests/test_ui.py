@@ -6,14 +6,13 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from conftest import load_app_module
 
-from qa import ui
-from qa.questions import QuestionError
+from qa.answer_texts import NO_ANSWER
+from qa.chat_service import ChatService, history_pairs
+from qa.errors import IndexLoadError, LoadError, QuestionError
 from qa.records import Answer, Citation, Hit, Passage
-
-NO_ANSWER = {"ja": "資料には記載が見つかりませんでした。",
-             "en": "The document does not appear to cover this."}
+from qa.render import plain_answer, render_answer, source_html
+from qa.ui_text import TEXT, labels, mode_choices, ui_language
 
 
 def _passages() -> list[Passage]:
@@ -89,8 +88,8 @@ def assistant() -> FakeAssistant:
 
 
 @pytest.fixture
-def service(assistant) -> ui.ChatService:
-    return ui.ChatService(assistant=assistant)
+def service(assistant) -> ChatService:
+    return ChatService(assistant=assistant)
 
 
 def chat(service, question, history=(), lang="日本語", mode="hybrid", k=5, answerer="extractive"):
@@ -101,10 +100,10 @@ def test_answer_streams_in_pieces_then_shows_citations(service):
     messages = chat(service, "G7サミットはどこで開催された？")
     streamed = [m for m in messages if "qa-answer" in m and "qa-sources" not in m]
     assert len(streamed) >= 4  # the answer grows piece by piece
-    texts = [ui.plain_answer(m) for m in streamed]
+    texts = [plain_answer(m) for m in streamed]
     assert all(b.startswith(a) for a, b in zip(texts, texts[1:]))
     final = messages[-1]
-    assert "コーンウォール" in ui.plain_answer(final) and '<span class="qa-ref">[1]</span>' in final
+    assert "コーンウォール" in plain_answer(final) and '<span class="qa-ref">[1]</span>' in final
     assert "<mark>G7サミット：6月11日～13日＠コーンウォール</mark>" in final  # the quote, line break folded
     assert "Ⅱ-2" in final and "EUの動向" in final
     assert "順位 1" in final and "スコア 0.0400" in final  # rank and score of the cited passage
@@ -137,16 +136,16 @@ def test_document_text_and_questions_are_escaped(service, assistant):
     assert "&lt;img src=x onerror=alert(1)&gt; &amp; 信頼性" in abstained
     assert "デジタル &lt;b&gt;課題&lt;/b&gt;" in abstained
     text = "<b>bold</b> [1]\r\n\r\n# not a heading"
-    echoed = ui.render_answer(Answer("q", "en", text, False, [], [], {}), "en")
+    echoed = render_answer(Answer("q", "en", text, False, [], [], {}), "en")
     assert "&lt;b&gt;bold&lt;/b&gt;" in echoed and "<b>bold" not in echoed
     assert "\n\n" not in echoed and "\r" not in echoed  # one HTML block: Markdown cannot take over
 
 
 def test_ui_language_switch_changes_labels(service):
-    assert ui.labels("日本語")["settings"] == "設定" and ui.labels("English")["settings"] == "Settings"
-    assert ui.ui_language("English") == "en" and ui.ui_language("日本語") == "ja"
-    assert ui.mode_choices("English")[0] == ("Hybrid", "hybrid")
-    assert set(ui.TEXT["ja"]) == set(ui.TEXT["en"])  # every label exists in both languages
+    assert labels("日本語")["settings"] == "設定" and labels("English")["settings"] == "Settings"
+    assert ui_language("English") == "en" and ui_language("日本語") == "ja"
+    assert mode_choices("English")[0] == ("Hybrid", "hybrid")
+    assert set(TEXT["ja"]) == set(TEXT["en"])  # every label exists in both languages
     final = chat(service, "G7サミットはどこで開催された？", lang="English")[-1]
     assert "Sources" in final and "rank 1" in final and "Open the whole slide" in final
     assert "出典" not in final
@@ -183,7 +182,7 @@ def test_questions_wait_for_the_model_with_a_progress_message(assistant):
         release.wait(5)
         return assistant
 
-    service = ui.ChatService(loader).start()
+    service = ChatService(loader).start()
     messages = service.respond("G7サミットはどこで開催された？", [], "日本語", "hybrid", 5, None)
     first = next(messages)
     assert "準備中です" in first and "埋め込みモデルを読み込み中" in first
@@ -195,13 +194,22 @@ def test_questions_wait_for_the_model_with_a_progress_message(assistant):
 
 def test_failed_load_is_reported(assistant):
     def loader(report):
-        raise RuntimeError("index folder is missing: run `qa index`")
+        raise IndexLoadError("index folder is missing: run `qa index`")
 
-    service = ui.ChatService(loader).start(background=False)
+    service = ChatService(loader).start(background=False)
     assert "index folder is missing" in service.status("English")
     assert "index folder is missing" in list(service.respond("G7?", [], "English"))[-1]
-    with pytest.raises(ui.LoadError):
+    with pytest.raises(LoadError):
         service.ask("G7?")
+
+
+def test_a_bug_while_loading_shows_a_generic_message(assistant, capsys):
+    def loader(report):
+        raise KeyError("passages")  # not a user error: a bug
+
+    service = ChatService(loader).start(background=False)
+    assert "internal error" in service.status("English") and "passages" not in service.status("English")
+    assert "KeyError: 'passages'" in capsys.readouterr().err  # the terminal gets the traceback
 
 
 def test_api_handlers_return_json_dicts(service):
@@ -213,7 +221,7 @@ def test_api_handlers_return_json_dicts(service):
 
 
 def test_answerers_and_probe_status(assistant):
-    plain = ui.ChatService(assistant=assistant)
+    plain = ChatService(assistant=assistant)
     assert plain.answerers() == ["extractive"]
     assert "抽出型" in plain.answerer_status("extractive", "日本語")
     calls = []
@@ -223,7 +231,7 @@ def test_answerers_and_probe_status(assistant):
         return False, "LLM server at http://127.0.0.1:9/v1 refused the connection"
 
     made = []
-    llm = ui.ChatService(assistant=assistant, config=SimpleNamespace(llm="openai"), probe=probe,
+    llm = ChatService(assistant=assistant, config=SimpleNamespace(llm="openai"), probe=probe,
                          make_variant=lambda base, backend: made.append(backend) or base)
     assert llm.answerers() == ["extractive", "openai"] and llm.default_answerer() == "openai"
     status = llm.answerer_status("openai", "English")
@@ -237,19 +245,21 @@ def test_answerers_and_probe_status(assistant):
 def test_source_html_folds_lines_and_marks_across_them():
     raw = "電子商取引の自由\n化、円滑化。\n\n• 次の項目"
     start = raw.index("自由")
-    html = ui.source_html(raw, [(start, raw.index("円滑"))])
+    html = source_html(raw, [(start, raw.index("円滑"))])
     assert html == "電子商取引の<mark>自由化、</mark>円滑化。<br>• 次の項目"
 
 
 def test_history_pairs_accepts_tuples_and_strings():
-    pairs = ui.history_pairs([("q1", '<div class="qa-answer">a &amp; b<br>c</div><div>cites</div>'),
+    pairs = history_pairs([("q1", '<div class="qa-answer">a &amp; b<br>c</div><div>cites</div>'),
                               {"role": "user", "content": "q2"}, {"role": "assistant", "content": "plain"}])
     assert pairs == [("q1", "a & b\nc"), ("q2", "plain")]
 
 
 def test_demo_exposes_ask_and_search(service):
     pytest.importorskip("gradio")
-    demo = load_app_module().build_demo(service, lang="en")
+    from qa import web
+
+    demo = web.build_demo(service, lang="en")
     names = {d.get("api_name") for d in demo.get_config_file()["dependencies"]}
     assert {"ask", "search"} <= names
     config = str(demo.get_config_file()["components"])
