@@ -1,5 +1,7 @@
-"""The answering chain (LangChain LCEL): question -> language -> retrieval -> answerer
--> citation check -> ``Answer``. Offline extractive by default; an LLM server on request."""
+"""The answering chain (LangChain LCEL) and the ``Assistant`` that runs it.
+
+question -> language -> follow-up condensing -> retrieval -> answerer -> citation check ->
+``Answer``. Offline extractive by default; an LLM server on request."""
 
 from __future__ import annotations
 

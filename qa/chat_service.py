@@ -1,6 +1,7 @@
-"""The chat service behind the UI and its HTTP API: loads the one Assistant per process
-(building a missing index first), checks requests, streams answers as HTML and probes the
-LLM server. Testable without a browser; ``qa.web`` wires it into Gradio.
+"""The chat service behind the UI and its HTTP API: one Assistant per process, its requests.
+
+It loads the Assistant once (building a missing index first), checks requests, streams answers
+as HTML and probes the LLM server. Testable without a browser; ``qa.web`` wires it into Gradio.
 """
 
 from __future__ import annotations

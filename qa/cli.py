@@ -1,4 +1,6 @@
-"""The ``qa`` command: one thin subcommand per job. Heavy imports stay inside commands."""
+"""The ``qa`` command: one thin subcommand per job; user errors exit with one line and code 2.
+
+Heavy imports stay inside commands, so ``qa --help`` is instant."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The evaluation runner: answer every gold question in each mode, write results.jsonl,
-metrics.json and report.md.
+"""The evaluation runner: every gold question in each mode, written as results and metrics.
+
+It writes results.jsonl, metrics.json and report.md (``qa.report``).
 
 ``run_eval`` writes one JSON line per (question, mode) with everything
 ``qa.metrics.compute_metrics`` needs, so metrics.json can always be recomputed from

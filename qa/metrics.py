@@ -1,5 +1,7 @@
-"""Evaluation metrics, pure: relevance by evidence, hit@k, MRR, nDCG, answer accuracy,
-citation validity and support, latency percentiles, and ``compute_metrics`` over result rows.
+"""Evaluation metrics as pure functions, and ``compute_metrics`` over results.jsonl rows.
+
+Relevance by evidence, hit@k, MRR, nDCG, answer accuracy, citation validity and support,
+latency percentiles.
 
 Matching is done on ``normalise``d text (NFKC, then all whitespace removed) on both sides,
 so line breaks inside the flattened slides never hide a match. A passage is relevant when

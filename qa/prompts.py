@@ -1,5 +1,7 @@
-"""LLM prompts and replies, pure: the grounded prompt, the condense prompt, the no-answer
-sentinel and the citation numbers in a reply. No client, no network (LangChain message classes only).
+"""LLM prompts and reply parsing, pure: no client, no network (LangChain message classes only).
+
+The grounded prompt, the condense prompt, the no-answer sentinel and the citation numbers
+in a reply.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Question hygiene and language detection, shared by retrieval and answering."""
+"""Question hygiene, language detection and chat-history parsing, shared by every stage."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""HTML of chat messages, pure: answers with their citations (quoted words in <mark>),
-abstentions, the slide viewer, and the answer text read back out of a message.
+"""HTML of chat messages, pure: answers, citations, abstentions and the slide viewer.
+
+Quoted words are inside <mark>; ``plain_answer`` reads the answer text back out of a message.
 
 Document text and questions are untrusted: everything shown is HTML-escaped here.
 """

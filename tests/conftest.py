@@ -47,6 +47,18 @@ def real_assistant():
     return shared_assistant()
 
 
+@pytest.fixture(scope="session")
+def real_embedder(real_assistant):
+    """The real embedding model of ``real_assistant``."""
+    return real_assistant.retriever.embedder
+
+
+@pytest.fixture
+def reuse_real_model(monkeypatch, real_embedder):
+    """Code that would load the real model (e.g. the CLI in-process) gets the session's copy."""
+    monkeypatch.setattr("qa.embedding.SentenceTransformerEmbedder", lambda model=None, **kw: real_embedder)
+
+
 @pytest.fixture(scope="module")
 def app_url(real_assistant):
     """The real app serving ``real_assistant`` on loopback, for one test module."""

