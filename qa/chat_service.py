@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.config import LLM_BACKENDS, check_mode
+from qa.config import LLM_BACKENDS, check_backend, check_mode
 from qa.errors import BackendError, IndexLoadError, LLMError, LoadError, OptionError, UserError
 from qa.questions import message_text, normalise_history
 from qa.records import Answer
@@ -167,8 +167,9 @@ class ChatService:
     def assistant_for(self, backend: str | None):
         base = self.wait(0)
         backend = backend or base.backend
-        if backend not in self.answerers():
-            raise BackendError(f"unknown answerer {backend!r}: choose one of {', '.join(self.answerers())}")
+        if check_backend(backend) not in self.answerers():
+            raise BackendError(f"answerer {backend!r} is not configured here: choose one of "
+                               f"{', '.join(self.answerers())}")
         with self._lock:
             if backend not in self._variants:
                 self._variants[backend] = self._make_variant(base, backend)

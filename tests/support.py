@@ -138,3 +138,16 @@ def one_file_corpus(tmp_path: Path, data: bytes, name: str = "doc.txt") -> Path:
 def erofs(*args, **kwargs):
     """Stands in for a write on a read-only file system."""
     raise OSError(30, "Read-only file system")
+
+
+# --- gold files ----------------------------------------------------------------------------
+
+GOOD = {"id": "ja-001", "lang": "ja", "question": "世界の成長率は？", "answer": "6.0%",
+        "answer_keys": ["6.0"], "evidence": ["世界の成長率は 6.0"], "split": "dev"}
+
+
+def write_lines(path: Path, objs: list) -> Path:
+    """A JSONL file of ``objs`` (dicts as JSON, strings as they are)."""
+    path.write_text("\n".join(o if isinstance(o, str) else json.dumps(o, ensure_ascii=False)
+                              for o in objs) + "\n", encoding="utf-8")
+    return path

@@ -1,13 +1,18 @@
-"""The extractive assistant on hostile and odd questions: it answers with valid citations or abstains."""
+"""The Assistant (the chain) on the tiny deck: verified citations, streaming, follow-ups, and
+hostile or odd questions answered with valid citations or abstained on."""
 
 from __future__ import annotations
 
 import pytest
 
 from qa import citations
+from qa.chain import Assistant, is_follow_up, offline_condense
+from qa.config import Config
 from qa.errors import QuestionError
 from qa.indexing import load_index
-from qa.questions import MAX_QUESTION_CHARS, clean_question, detect_language
+from qa.questions import MAX_QUESTION_CHARS, clean_question, detect_language, normalise_history
+from qa.records import Answer
+from qa.retrieving import Retriever
 
 
 @pytest.fixture(params=["calibrated", "never-abstain"])
@@ -80,3 +85,38 @@ def test_assistant_answers_a_plain_question(assistant):
     assert not answer.abstained
     assert "86か国" in answer.answer
     assert answer.citations[0].section == "Ⅱ-1"
+
+
+def _assistant(tiny_index, tiny_corpus, fake_embedder) -> Assistant:
+    r = Retriever.load(index_dir=tiny_index, embedder=fake_embedder, corpus_dir=tiny_corpus)
+    cfg = Config.from_env(index_dir=tiny_index, corpus_dir=tiny_corpus)
+    return Assistant(r, "extractive", cfg)
+
+
+def test_assistant_answers_with_verified_citations(tiny_index, tiny_corpus, fake_embedder):
+    a = _assistant(tiny_index, tiny_corpus, fake_embedder)
+    ans = a.ask("電子商取引の交渉には何か国が参加？")
+    source = (tiny_corpus / "deck.txt").read_text(encoding="utf-8")
+    assert ans.language == "ja" and ans.passages
+    if not ans.abstained:
+        assert ans.citations
+        for c in ans.citations:
+            assert source[c.start:c.end] == c.quote
+            assert f"[{c.n}]" in ans.answer
+
+
+def test_stream_yields_text_then_the_answer(tiny_index, tiny_corpus, fake_embedder):
+    a = _assistant(tiny_index, tiny_corpus, fake_embedder)
+    items = list(a.stream("WTO reform: what does Japan lead?"))
+    assert isinstance(items[-1], Answer)
+    assert "".join(i for i in items[:-1]) == items[-1].answer
+    assert items[-1].language == "en"
+
+
+def test_follow_ups_carry_the_previous_question():
+    history = normalise_history([{"role": "user", "content": "G7サミットはどこで開催？"},
+                                 {"role": "assistant", "content": "コーンウォール"}])
+    assert history == [("G7サミットはどこで開催？", "コーンウォール")]
+    assert is_follow_up("それはいつ？", "ja") and is_follow_up("and for China?", "en")
+    assert offline_condense("それはいつ？", history, "ja").startswith("G7サミット")
+    assert offline_condense("EUの電池戦略の内容を詳しく説明してください", history, "ja").startswith("EU")

@@ -1,4 +1,4 @@
-"""The CLI: user errors exit with code 2 and one line on stderr, never a traceback."""
+"""The CLI: JSON output, and user errors exit with code 2 and one line on stderr, never a traceback."""
 
 from __future__ import annotations
 
@@ -104,3 +104,17 @@ def test_cli_search_empty_question(cli, tiny_index, tiny_corpus, monkeypatch, qu
     monkeypatch.setenv("QA_CORPUS_DIR", str(tiny_corpus))
     result = cli("search", question, "--index", str(tiny_index))
     assert_user_error(result, "the question is empty: type a question about the document")
+
+
+def test_cli_search_json_and_user_errors(tiny_index, tiny_corpus, monkeypatch):
+    from qa.cli import app
+
+    monkeypatch.setenv("QA_CORPUS_DIR", str(tiny_corpus))
+    runner = CliRunner()
+    out = runner.invoke(app, ["search", "WTO", "--index", str(tiny_index), "--mode", "bm25", "--json"])
+    # the tiny index was built with the fake embedder, so loading it for the default model is refused
+    assert out.exit_code == 2 and "fake:hashing-64" in out.output
+    empty = runner.invoke(app, ["search", "   ", "--index", str(tiny_index)])
+    assert empty.exit_code == 2 and "question is empty" in empty.output
+    missing = runner.invoke(app, ["search", "x", "--index", str(tiny_index / "nope")])
+    assert missing.exit_code == 2 and "no index" in missing.output

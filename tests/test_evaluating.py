@@ -1,4 +1,4 @@
-"""Metrics on hand-made cases, gold-file validation, and run_eval end to end with fakes."""
+"""The evaluation runner end to end with fakes, the tiny index and the real model; ``qa eval``."""
 
 from __future__ import annotations
 
@@ -7,85 +7,19 @@ import math
 from pathlib import Path
 
 import pytest
+from support import GOOD, write_lines
 from typer.testing import CliRunner
 
-from qa.errors import GoldError
 from qa.evaluating import parse_modes, read_results, run_eval
-from qa.gold import load_gold, select_split
+from qa.gold import load_gold
 from qa.metrics import (
-    answer_correct,
-    citation_valid,
     compute_metrics,
-    hit_at_k,
     is_relevant,
-    mrr,
-    ndcg_at_k,
-    normalise,
-    percentiles,
-    reciprocal_rank,
 )
 from qa.records import Answer, Citation, Hit, Passage
 from qa.report import summary_table
 
 ROOT = Path(__file__).resolve().parents[1]
-
-# ---------------------------------------------------------------- pure metrics
-
-
-def test_normalise_folds_width_and_drops_all_whitespace():
-    assert normalise("ＩＭＦ　見通し\n －３．３ \t％") == "IMF見通し-3.3%"
-    assert normalise("Ⅳ－３②") == normalise("Ⅳ-3②")
-
-
-def test_is_relevant_needs_every_evidence_string_across_line_breaks():
-    passage = "（％）2020年 2021年\n世界 -3.3\n 6.0\n日本 -4.8 3.3"
-    assert is_relevant(passage, ["世界 -3.3 6.0"])
-    assert is_relevant(passage, ["世界 －３．３ ６．０", "日本 -4.8"])
-    assert not is_relevant(passage, ["世界 -3.3 6.0", "中国 2.3 8.4"])
-    assert not is_relevant(passage, [])  # unanswerable items have no relevant passage
-
-
-def test_rank_metrics_on_known_cases():
-    assert mrr([2, None]) == 0.25
-    assert mrr([1, 11]) == 0.5  # a rank beyond 10 counts 0
-    assert mrr([]) == 0.0
-    flags = [False, True, False]
-    assert reciprocal_rank(flags) == 0.5
-    assert hit_at_k(flags, 1) == 0.0 and hit_at_k(flags, 2) == 1.0
-    assert reciprocal_rank([False] * 10 + [True]) == 0.0
-
-
-def test_ndcg_ideal_from_index_count_or_retrieved_list():
-    assert ndcg_at_k([True, False]) == 1.0
-    assert ndcg_at_k([False, True]) == pytest.approx(1 / math.log2(3))
-    # two relevant passages exist in the index but only one was retrieved
-    assert ndcg_at_k([False, True], n_relevant=2) == pytest.approx(
-        (1 / math.log2(3)) / (1 + 1 / math.log2(3)))
-    assert ndcg_at_k([False, False], n_relevant=0) == 0.0
-
-
-def test_answer_correct_for_answerable_and_unanswerable():
-    assert answer_correct("成長率は－３．３％でした", False, ["-3.3"], True)
-    assert not answer_correct("成長率は－３．３％でした", True, ["-3.3"], True)  # abstained
-    assert not answer_correct("6.0%", False, ["-3.3"], True)
-    assert answer_correct("", True, [], False)  # abstaining is right when there is no answer
-    assert not answer_correct("It was 2%.", False, [], False)
-
-
-def test_citation_valid_needs_offsets_and_passage():
-    source = "前文。世界経済は回復。後文。"
-    quote = "世界経済は回復"
-    start = source.index(quote)
-    passage = source[3:]
-    assert citation_valid(quote, start, start + len(quote), source, passage)
-    assert not citation_valid(quote, start + 1, start + 1 + len(quote), source, passage)
-    assert not citation_valid(quote, start, start + len(quote), source, "別の文章")
-    assert not citation_valid("", 0, 0, source, passage)
-
-
-def test_percentiles_use_numpy_interpolation():
-    assert percentiles([10, 20, 30, 40]) == {"p50": 25.0, "p95": 38.5}
-    assert percentiles([None]) == {"p50": None, "p95": None}
 
 
 def test_parse_modes():
@@ -96,65 +30,21 @@ def test_parse_modes():
         parse_modes("sparse")
 
 
-# ---------------------------------------------------------------- gold file
-
-GOOD = {"id": "ja-001", "lang": "ja", "question": "世界の成長率は？", "answer": "6.0%",
-        "answer_keys": ["6.0"], "evidence": ["世界の成長率は 6.0"], "split": "dev"}
-
-
-def write_lines(path: Path, objs: list) -> Path:
-    path.write_text("\n".join(o if isinstance(o, str) else json.dumps(o, ensure_ascii=False)
-                              for o in objs) + "\n", encoding="utf-8")
-    return path
-
-
-def test_real_gold_file_loads():
-    items = load_gold(ROOT / "eval" / "gold.jsonl")
-    assert len(items) == 264
-    assert {i.lang for i in items} == {"ja", "en"}
-    assert sum(not i.answerable for i in items) == 34
-    assert len(select_split(items, "dev")) + len(select_split(items, "test")) == 264
-
-
-@pytest.mark.parametrize("bad, message", [
-    ("{not json", "line 2"),
-    ({**GOOD, "id": "x", "extra": 1}, "unknown extra"),
-    ({k: v for k, v in GOOD.items() if k != "evidence"}, "missing evidence"),
-    ({**GOOD, "id": "x", "lang": "fr"}, "'lang' must be one of"),
-    ({**GOOD, "id": "x", "evidence": []}, "needs answer_keys and evidence"),
-    ({**GOOD, "id": "x", "answer_keys": "6.0"}, "'answer_keys' must be a list"),
-    ({**GOOD, "id": "x", "answer": 6.0}, "'answer' must be a string or null"),
-    ([1, 2], "not a JSON object"),
-    (GOOD, "duplicate id 'ja-001'"),
-])
-def test_schema_errors_name_the_line(tmp_path, bad, message):
-    path = write_lines(tmp_path / "gold.jsonl", [GOOD, bad])
-    with pytest.raises(GoldError, match="line 2") as err:
-        load_gold(path)
-    assert message in str(err.value)
-
-
-def test_missing_and_empty_gold_files(tmp_path):
-    with pytest.raises(GoldError, match="not found"):
-        load_gold(tmp_path / "nope.jsonl")
-    (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
-    with pytest.raises(GoldError, match="no questions"):
-        load_gold(tmp_path / "empty.jsonl")
-    items = load_gold(write_lines(tmp_path / "g.jsonl", [GOOD]))
-    with pytest.raises(GoldError, match="no gold questions in split 'test'"):
-        select_split(items, "test")
-
-
-# ---------------------------------------------------------------- run_eval with fakes
-
 SOURCE = ("第一節 世界の成長率は 6.0 です。\n"
           "第二節 日本の成長率は 3.3 です。\n"
           "第三節 米国の成長率は 6.4 です。\n")
+
+
 LINES = SOURCE.splitlines()
+
+
 PASSAGES = []
+
+
 for n, line in enumerate(LINES, start=1):
     start = SOURCE.index(line)
     PASSAGES.append(Passage(f"P{n}", f"S{n}", f"節{n}", line, start, start + len(line), "doc.txt"))
+
 
 GOLD_ROWS = [
     GOOD,
@@ -165,6 +55,8 @@ GOLD_ROWS = [
     {"id": "en-002", "lang": "en", "question": "US growth?", "answer": "6.4%",
      "answer_keys": ["6.4"], "evidence": ["米国の成長率"], "split": "test"},
 ]
+
+
 # question -> ranking (passage ids): ranks of the relevant passage are 1, 2, -, none
 RANKING = {"世界の成長率は？": ["P1", "P2", "P3"], "Japan growth?": ["P1", "P2", "P3"],
            "火星の成長率は？": ["P3", "P1", "P2"], "US growth?": ["P1", "P2"]}
@@ -300,9 +192,6 @@ def test_run_eval_with_the_real_retriever_and_assistant_on_a_tiny_index(
     assert a["n"] == 2 and a["hit@10"] == 1.0  # three slides: the evidence is always retrieved
     # the assistant verifies its quotes, so every citation it gives must check out here too
     assert all(c["valid"] for r in rows for c in r["citations"])
-
-
-# ---------------------------------------------------------------- CLI
 
 
 def test_cli_eval_missing_or_bad_gold_is_a_user_error(tmp_path):

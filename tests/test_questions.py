@@ -41,3 +41,16 @@ def test_huge_question_is_truncated_with_notice():
     q = clean_question("経済安全保障とは何か" * 10_000)
     assert len(q.text) == MAX_QUESTION_CHARS
     assert q.notice == "The question was 100,000 characters; only the first 1,000 were used."
+
+
+def test_language_detection():
+    assert detect_language("WTO改革の方向性は？") == "ja"
+    assert detect_language("What is the aim of WTO reform?") == "en"
+    assert detect_language("2021") == "en"
+
+
+def test_questions_are_cleaned_and_long_ones_truncated_with_a_notice():
+    with pytest.raises(QuestionError):
+        clean_question(" \t\x00 ")
+    long = clean_question("経済" * 60_000)
+    assert len(long.text) == 1000 and "120,000" in long.notice

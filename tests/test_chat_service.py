@@ -1,4 +1,5 @@
-"""The chat function and its rendering, with a deterministic fake assistant (no model, no browser)."""
+"""The chat service: streaming chat function, API handlers, loading and answerers, with a
+deterministic fake assistant (no model, no browser)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from qa.answer_texts import NO_ANSWER
 from qa.chat_service import ChatService, history_pairs
 from qa.errors import IndexLoadError, LoadError, QuestionError
 from qa.records import Answer, Citation, Hit, Passage
-from qa.render import plain_answer, render_answer, source_html
+from qa.render import plain_answer, render_answer
 from qa.ui_text import TEXT, labels, mode_choices, ui_language
 
 
@@ -170,6 +171,7 @@ def test_settings_are_passed_and_checked(service, assistant):
     assert "k must be between 1 and 20" in chat(service, "G7?", k=0)[-1]
     assert "unknown mode" in chat(service, "G7?", mode="magic")[-1]
     assert "unknown answerer" in chat(service, "G7?", answerer="gpt")[-1]
+    assert "&#x27;ollama&#x27; is not configured here" in chat(service, "G7?", answerer="ollama")[-1]
     assert "質問を入力してください" in chat(service, "   ")[-1]
     assert "Please type a question." in chat(service, "   ", lang="English")[-1]
 
@@ -242,25 +244,7 @@ def test_answerers_and_probe_status(assistant):
     assert made == ["openai"]
 
 
-def test_source_html_folds_lines_and_marks_across_them():
-    raw = "電子商取引の自由\n化、円滑化。\n\n• 次の項目"
-    start = raw.index("自由")
-    html = source_html(raw, [(start, raw.index("円滑"))])
-    assert html == "電子商取引の<mark>自由化、</mark>円滑化。<br>• 次の項目"
-
-
 def test_history_pairs_accepts_tuples_and_strings():
     pairs = history_pairs([("q1", '<div class="qa-answer">a &amp; b<br>c</div><div>cites</div>'),
                               {"role": "user", "content": "q2"}, {"role": "assistant", "content": "plain"}])
     assert pairs == [("q1", "a & b\nc"), ("q2", "plain")]
-
-
-def test_demo_exposes_ask_and_search(service):
-    pytest.importorskip("gradio")
-    from qa import web
-
-    demo = web.build_demo(service, lang="en")
-    names = {d.get("api_name") for d in demo.get_config_file()["dependencies"]}
-    assert {"ask", "search"} <= names
-    config = str(demo.get_config_file()["components"])
-    assert "Settings" in config and "Retrieval mode" in config
