@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from qa.jmdict import GLOSS_SLOTS, clean_gloss
 from qa.segmenting import morphemes, terms
 
 BUILDER_VERSION = 1
@@ -39,23 +40,8 @@ DICTIONARY_PACKAGE = "jamdict-data"
 LICENCE = "JMdict/JMnedict, EDRDG, CC BY-SA 4.0 (https://www.edrdg.org/edrdg/licence.html)"
 
 MAX_PHRASE_WORDS = 4  # longest English phrase indexed and matched
-MAX_GLOSS_WORDS = 6  # longer glosses are definitions, not translations
-MAX_HEADWORD_CHARS = 24
-MAX_SENSES = 5  # later senses of an entry are rare ones
-GLOSS_SLOTS = 8  # sense rank = sense index * GLOSS_SLOTS + the gloss's place in its sense
+MAX_HEADWORD_CHARS = 20  # longer corpus strings are not looked up
 SPLIT_PENALTY = GLOSS_SLOTS // 2  # "steel" from "iron and steel" ranks half a sense lower
-COMMON_TAGS = frozenset({"news1", "ichi1", "spec1", "spec2", "gai1"})  # JMdict's "P" marker
-# Senses with only these parts of speech are grammar, not content.
-GRAMMAR_POS = frozenset({
-    "particle", "conjunction", "auxiliary verb", "auxiliary", "auxiliary adjective", "copula",
-    "pronoun", "prefix", "suffix", "counter", "interjection (kandoushi)", "numeric",
-    "pre-noun adjectival (rentaishi)", "noun, used as a suffix", "noun, used as a prefix",
-})
-EXPRESSION_POS = "expressions (phrases, clauses, etc.)"
-SKIPPED_MISC = frozenset({"archaism", "obsolete term", "obscure term", "rare", "vulgar expression or word",
-                          "slang", "Internet slang", "manga slang", "derogatory", "dated term"})
-KANA_ONLY_MISC = "word usually written using kana alone"
-NAME_TYPES_KANJI = frozenset({"place", "organization", "company", "product"})
 # Words that say what a question asks, not what it is about.
 QUESTION_WORDS = frozenset({
     "according", "document", "deck", "slide", "say", "mention", "describe", "cite",
@@ -76,15 +62,11 @@ ALIASES = {"us": "usa", "u.s.": "usa", "u.s": "usa", "uk": "unite kingdom", "bri
 
 _KEEP_FORM = frozenset({"better", "best", "worse", "worst", "data", "goods", "news", "media"})
 _COORDINATION = re.compile(r"\s+(?:and|or)\s+|\s*[/,;]\s*")
-_PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}")
 _EN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[&'.\-][A-Za-z0-9]+)*")
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&\-]*(?: [A-Za-z0-9][A-Za-z0-9&\-]*)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ROMAN = re.compile(r"^[IVX]+$")
 _CJK_BREAK = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000]*\n[ \t\u3000]*(?=[^\x00-\x7f\s])")
-_HIRAGANA = re.compile(r"^[\u3041-\u309f]+$")
-_KATAKANA = re.compile(r"^[\u30a1-\u30ffー・]+$")
-_KANA_CHAR = re.compile(r"[\u30a1-\u30ffー]")
 
 
 class LexiconError(ValueError):
@@ -273,18 +255,6 @@ def phrase_key(text: str) -> str | None:
     return " ".join(words) if 0 < len(words) <= MAX_PHRASE_WORDS else None
 
 
-def clean_gloss(gloss: str, keep_notes: bool = False) -> str | None:
-    """A gloss without parenthesised notes (or, ``keep_notes``, without only the brackets)
-    and without a leading "to"; None if it is a definition or a pattern."""
-    g = gloss if keep_notes else _PAREN.sub(" ", gloss)
-    g = " ".join(re.sub(r"[()\[\]{}]", " ", g).split())
-    if g.lower().startswith("to "):
-        g = g[3:]
-    if not g or "~" in g or "..." in g or "…" in g or len(g.split()) > MAX_GLOSS_WORDS:
-        return None
-    return g
-
-
 def gloss_keys(gloss: str) -> list[tuple[str, int]]:
     """The phrase keys a raw gloss is indexed under, with a rank penalty: without its notes,
     with them ("(United States of) America"), the part before "of" when it has two words or
@@ -356,158 +326,26 @@ def latin_entries(text: str) -> dict[str, Entry]:
     return out
 
 
-# ------------------------------------------------------------------ dictionary side
-
-def default_db_path() -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec("jamdict_data")
-    if spec is None or not spec.submodule_search_locations:
-        raise LexiconError("the JMdict database is not installed: pip install jamdict-data==1.5")
-    return Path(next(iter(spec.submodule_search_locations))) / "jamdict.db"
-
-
-def _connect(db_path: Path) -> sqlite3.Connection:
-    if not Path(db_path).is_file():
-        raise LexiconError(f"JMdict database not found: {db_path}")
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    db.execute("CREATE TEMP TABLE want(idseq INTEGER PRIMARY KEY)")
-    db.execute("CREATE TEMP TABLE want_kid(kid INTEGER PRIMARY KEY)")
-    return db
-
-
-def _forms(db, table: str, counts: Counter) -> list[tuple[int, int, str]]:
-    """(ID, idseq, text) of the rows of ``table`` whose text occurs in the corpus."""
-    rows = db.execute(f"SELECT ID, idseq, text FROM {table}").fetchall()
-    return [(i, s, unicodedata.normalize("NFKC", t)) for i, s, t in rows
-            if t and unicodedata.normalize("NFKC", t) in counts]
-
-
-def _fill(db, table: str, column: str, values: Iterable[int]) -> None:
-    db.execute(f"DELETE FROM {table}")
-    db.executemany(f"INSERT OR IGNORE INTO {table}({column}) VALUES (?)", ((v,) for v in values))
-
-
-def _senses(db, idseqs: set[int]) -> dict[int, list[dict]]:
-    """Per entry, its senses in order: glosses, parts of speech (inherited), misc, stagk/stagr."""
-    _fill(db, "want", "idseq", idseqs)
-    by_sid: dict[int, dict] = {}
-    entries: dict[int, list[dict]] = {}
-    for sid, idseq in db.execute("SELECT s.ID, s.idseq FROM Sense s JOIN want w ON s.idseq = w.idseq "
-                                 "ORDER BY s.idseq, s.ID"):
-        sense = {"glosses": [], "pos": set(), "misc": set(), "stag": set()}
-        by_sid[sid] = sense
-        entries.setdefault(idseq, []).append(sense)
-    joins = "JOIN Sense s ON x.sid = s.ID JOIN want w ON s.idseq = w.idseq"
-    for sid, text in db.execute(f"SELECT x.sid, x.text FROM SenseGloss x {joins} WHERE x.lang = 'eng' "
-                                "ORDER BY x.rowid"):
-        by_sid[sid]["glosses"].append(text)
-    for table, field in (("pos", "pos"), ("misc", "misc"), ("stagk", "stag"), ("stagr", "stag")):
-        for sid, text in db.execute(f"SELECT x.sid, x.text FROM {table} x {joins}"):
-            by_sid[sid][field].add(unicodedata.normalize("NFKC", text) if field == "stag" else text)
-    for senses in entries.values():  # JMdict states pos once for a run of senses
-        for prev, sense in zip(senses, senses[1:], strict=False):
-            if not sense["pos"]:
-                sense["pos"] = prev["pos"]
-    return entries
-
-
-def _priorities(db, table: str, kids: Iterable[int]) -> set[int]:
-    _fill(db, "want_kid", "kid", kids)
-    return {kid for kid, tag in db.execute(f"SELECT p.kid, p.text FROM {table} p JOIN want_kid w "
-                                           "ON p.kid = w.kid") if tag in COMMON_TAGS}
-
-
-def _grammatical(sense: dict, kana: bool) -> bool:
-    pos = sense["pos"]
-    return bool(pos) and (pos <= GRAMMAR_POS or kana and pos <= GRAMMAR_POS | {EXPRESSION_POS})
-
-
-def _word_entries(db, counts: Counter) -> dict[str, tuple[bool, list[tuple[int, str]]]]:
-    """headword -> (common, [(sense rank, cleaned gloss)]) for JMdict words in the corpus."""
-    kanji = _forms(db, "Kanji", counts)
-    kana = _forms(db, "Kana", counts)
-    common_k = _priorities(db, "KJP", [i for i, _, _ in kanji])
-    common_r = _priorities(db, "KNP", [i for i, _, _ in kana])
-    senses = _senses(db, {s for _, s, _ in kanji} | {s for _, s, _ in kana})
-    has_kanji = {s for _, s, _ in kanji} | {s for (s,) in db.execute(
-        "SELECT DISTINCT k.idseq FROM Kanji k JOIN want w ON k.idseq = w.idseq")}
-    out: dict[str, tuple[bool, list[tuple[int, str]]]] = {}
-    for forms, commons, is_kana in ((kanji, common_k, False), (kana, common_r, True)):
-        for kid, idseq, text in forms:
-            common = kid in commons
-            hiragana = bool(_HIRAGANA.match(text))
-            if len(text) < 2 and not common:
-                continue
-            if hiragana and len(text) < 3:
-                continue
-            glosses = []
-            for rank, sense in enumerate(senses.get(idseq, [])[:MAX_SENSES]):
-                if sense["stag"] and text not in sense["stag"]:
-                    continue
-                if sense["misc"] & SKIPPED_MISC or _grammatical(sense, hiragana):
-                    continue
-                if is_kana and idseq in has_kanji and not _KANA_CHAR.search(text) \
-                        and KANA_ONLY_MISC not in sense["misc"]:
-                    continue  # a reading of a word normally written in kanji
-                glosses += [(rank * GLOSS_SLOTS + min(p, GLOSS_SLOTS - 1), g)
-                            for p, g in enumerate(sense["glosses"]) if clean_gloss(g)]
-            if len(text) < 2:  # one kanji: its first two senses only
-                glosses = [(r, g) for r, g in glosses if r < 2 * GLOSS_SLOTS]
-            if not glosses:
-                continue
-            old_common, old = out.get(text, (False, []))
-            merged = old + glosses if old_common or not common else glosses + old
-            out[text] = (common or old_common, merged)
-    return out
-
-
-def _name_entries(db, counts: Counter, runs: set[tuple[int, int]], text: str,
-                  words: dict) -> dict[str, list[str]]:
-    """headword -> romanised names, for JMnedict names in the corpus that are not JMdict words:
-    katakana names filling a whole katakana run; kanji names of places and organisations."""
-    run_texts = {text[a:b] for a, b in runs}
-    cands = [(s, t) for _, s, t in _forms(db, "NEKanji", counts) + _forms(db, "NEKana", counts)
-             if t not in words and len(t) >= 2]
-    if not cands:
-        return {}
-    _fill(db, "want", "idseq", {s for s, _ in cands})
-    trans: dict[int, list[tuple[set, list[str]]]] = {}
-    types: dict[int, set] = {}
-    for tid, typ in db.execute("SELECT y.tid, y.text FROM NETransType y JOIN NETranslation t ON y.tid = t.ID "
-                               "JOIN want w ON t.idseq = w.idseq"):
-        types.setdefault(tid, set()).add(typ)
-    glosses: dict[int, list[str]] = {}
-    for tid, gloss in db.execute("SELECT g.tid, g.text FROM NETransGloss g JOIN NETranslation t ON "
-                                 "g.tid = t.ID JOIN want w ON t.idseq = w.idseq ORDER BY t.ID, g.rowid"):
-        glosses.setdefault(tid, []).append(gloss)
-    for tid, idseq in db.execute("SELECT t.ID, t.idseq FROM NETranslation t JOIN want w ON "
-                                 "t.idseq = w.idseq ORDER BY t.ID"):
-        trans.setdefault(idseq, []).append((types.get(tid, set()), glosses.get(tid, [])))
-    out: dict[str, list[str]] = {}
-    for idseq, t in cands:
-        katakana = bool(_KATAKANA.match(t))
-        if katakana and (t not in run_texts or len(t) < 3):
-            continue
-        for typ, gl in trans.get(idseq, []):
-            if not katakana and not typ & NAME_TYPES_KANJI:
-                continue
-            for g in gl:
-                if clean_gloss(g) and g not in out.setdefault(t, []):
-                    out[t].append(g)
-    return {t: g for t, g in out.items() if g}
-
-
 def build_lexicon(corpus_texts: list[str], db_path: Path | None = None) -> Lexicon:
     """The lexicon of the headwords and names of ``corpus_texts`` (one pass over the dictionary)."""
     from importlib.metadata import PackageNotFoundError, version
 
+    from qa import jmdict
+
     text = _match_text(corpus_texts)
     counts, runs = corpus_occurrences(text)
-    db = _connect(Path(db_path) if db_path else default_db_path())
+    path = Path(db_path) if db_path else jmdict.default_db_path()
+    if path is None:
+        raise LexiconError("the JMdict database is not installed: pip install jamdict-data==1.5")
+    if not path.is_file():
+        raise LexiconError(f"JMdict database not found: {path}")
     try:
-        words = _word_entries(db, counts)
-        names = _name_entries(db, counts, runs, text, words)
+        db = jmdict.connect(path, counts)
+    except sqlite3.DatabaseError as exc:
+        raise LexiconError(f"cannot read the JMdict database {path}: {exc}") from None
+    try:
+        words = jmdict.word_entries(db)
+        names = jmdict.name_entries(db, {text[a:b] for a, b in runs}, words)
     except sqlite3.DatabaseError as exc:
         raise LexiconError(f"cannot read the JMdict database: {exc}") from None
     finally:
