@@ -28,8 +28,15 @@ SKIPPED_MISC = frozenset({"archaism", "obsolete term", "obscure term", "rare", "
                           "slang", "Internet slang", "manga slang", "derogatory", "dated term"})
 KANA_ONLY_MISC = "word usually written using kana alone"
 NAME_TYPES_KANJI = frozenset({"place", "organization", "company", "product"})
+# A headword in hiragana only keeps senses with one of these (drops なる, による, とする).
+HIRAGANA_CONTENT_POS = frozenset({
+    "noun (common) (futsuumeishi)", "adjectival nouns or quasi-adjectives (keiyodoshi)",
+    "adjective (keiyoushi)", "noun or participle which takes the aux. verb suru",
+})
 
 _FULL_WIDTH = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}  # ASCII -> its full-width form (NFKC inverse)
+_EDGE_WORDS = frozenset({"to", "do", "be", "of", "for", "with", "in", "on", "at", "by", "a", "an", "the",
+                         "one's", "oneself", "someone", "something", "etc", "etc."})
 _PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}")
 _HIRAGANA = re.compile(r"^[\u3041-\u309f]+$")
 _KATAKANA = re.compile(r"^[\u30a1-\u30ffー・]+$")
@@ -38,14 +45,19 @@ _KANA_CHAR = re.compile(r"[\u30a1-\u30ffー]")
 
 def clean_gloss(gloss: str, keep_notes: bool = False) -> str | None:
     """A gloss without parenthesised notes (or, ``keep_notes``, without only the brackets)
-    and without a leading "to"; None if it is a definition or a pattern."""
-    g = gloss if keep_notes else _PAREN.sub(" ", gloss)
-    g = " ".join(re.sub(r"[()\[\]{}]", " ", g).split())
-    if g.lower().startswith("to "):
-        g = g[3:]
-    if not g or "~" in g or "..." in g or "…" in g or len(g.split()) > MAX_GLOSS_WORDS:
+    and without dangling function words ("to strengthen", "strengthening (something) to do"
+    -> "strengthen", "strengthening"); None if it is a definition or a pattern."""
+    if "~" in gloss or "..." in gloss or "…" in gloss:
         return None
-    return g
+    g = gloss if keep_notes else _PAREN.sub(" ", gloss)
+    words = re.sub(r"[()\[\]{}]", " ", g).split()
+    while words and words[0].lower() in _EDGE_WORDS:
+        words.pop(0)
+    while words and words[-1].lower() in _EDGE_WORDS:
+        words.pop()
+    if not words or len(words) > MAX_GLOSS_WORDS:
+        return None
+    return " ".join(words)
 
 
 def default_db_path() -> Path | None:
@@ -114,9 +126,13 @@ def _priorities(db, table: str, kids: Iterable[int]) -> set[int]:
                                            "ON p.kid = w.kid") if tag in COMMON_TAGS}
 
 
-def _grammatical(sense: dict, kana: bool) -> bool:
+def _grammatical(sense: dict, hiragana: bool) -> bool:
+    """Grammar, not content: only grammatical parts of speech; for a headword in hiragana,
+    any sense without a noun or adjective reading, or one that is an expression."""
     pos = sense["pos"]
-    return bool(pos) and (pos <= GRAMMAR_POS or kana and pos <= GRAMMAR_POS | {EXPRESSION_POS})
+    if hiragana:
+        return not pos & HIRAGANA_CONTENT_POS or EXPRESSION_POS in pos or bool(pos & GRAMMAR_POS)
+    return bool(pos) and pos <= GRAMMAR_POS
 
 
 def word_entries(db) -> dict[str, tuple[bool, list[tuple[int, str]]]]:
@@ -180,6 +196,8 @@ def name_entries(db, katakana_runs: set[str], words: dict) -> dict[str, list[str
         trans.setdefault(idseq, []).append((types.get(tid, set()), glosses.get(tid, [])))
     out: dict[str, list[str]] = {}
     for idseq, t in cands:
+        if _HIRAGANA.match(t):
+            continue  # から, して: grammar that happens to be a surname somewhere
         katakana = bool(_KATAKANA.match(t))
         if katakana and (t not in katakana_runs or len(t) < 3):
             continue

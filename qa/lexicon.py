@@ -66,6 +66,7 @@ _EN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[&'.\-][A-Za-z0-9]+)*")
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&\-]*(?: [A-Za-z0-9][A-Za-z0-9&\-]*)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ROMAN = re.compile(r"^[IVX]+$")
+_HIRAGANA = re.compile(r"^[\u3041-\u309f]+$")
 _CJK_BREAK = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000]*\n[ \t\u3000]*(?=[^\x00-\x7f\s])")
 
 
@@ -281,16 +282,26 @@ def _match_text(texts: Iterable[str]) -> str:
     return "\n".join(_CJK_BREAK.sub("", unicodedata.normalize("NFKC", t)) for t in texts)
 
 
-def corpus_occurrences(text: str) -> tuple[Counter, set[tuple[int, int]]]:
+@dataclass(frozen=True)
+class CorpusForms:
+    """What of the corpus a headword may match."""
+
+    counts: Counter  # substrings from a Sudachi mode-A boundary to another (and lemmas) -> count
+    katakana_runs: set[str]  # maximal katakana runs (a katakana name must fill one)
+    morphemes: set[str]  # single morphemes' surfaces and normalised forms (a hiragana word must be one)
+
+
+def corpus_forms(text: str) -> CorpusForms:
     """Counts of every substring (up to MAX_HEADWORD_CHARS) that starts and ends at a Sudachi
-    mode-A boundary, plus the normalised forms of inflected morphemes (進め -> 進める);
-    and the spans of maximal katakana runs."""
+    mode-A boundary, plus the normalised forms of inflected morphemes (進め -> 進める)."""
     counts: Counter = Counter()
     bounds: list[int] = []
+    singles: set[str] = set()
     for surface, normalized, _, begin, end in morphemes(text):
         if not bounds or bounds[-1] != begin:
             bounds.append(begin)
         bounds.append(end)
+        singles |= {surface, normalized}
         if normalized != surface:
             counts[normalized] += 1
     for a, start in enumerate(bounds):
@@ -300,8 +311,8 @@ def corpus_occurrences(text: str) -> tuple[Counter, set[tuple[int, int]]]:
             piece = text[start:stop]
             if piece.strip() == piece:
                 counts[piece] += 1
-    runs = {(m.start(), m.end()) for m in re.finditer(r"[\u30a1-\u30ffー]+", text)}
-    return counts, runs
+    runs = set(re.findall(r"[\u30a1-\u30ffー]+", text))
+    return CorpusForms(counts, runs, singles)
 
 
 def latin_entries(text: str) -> dict[str, Entry]:
@@ -333,7 +344,8 @@ def build_lexicon(corpus_texts: list[str], db_path: Path | None = None) -> Lexic
     from qa import jmdict
 
     text = _match_text(corpus_texts)
-    counts, runs = corpus_occurrences(text)
+    forms = corpus_forms(text)
+    counts = forms.counts
     path = Path(db_path) if db_path else jmdict.default_db_path()
     if path is None:
         raise LexiconError("the JMdict database is not installed: pip install jamdict-data==1.5")
@@ -345,7 +357,7 @@ def build_lexicon(corpus_texts: list[str], db_path: Path | None = None) -> Lexic
         raise LexiconError(f"cannot read the JMdict database {path}: {exc}") from None
     try:
         words = jmdict.word_entries(db)
-        names = jmdict.name_entries(db, {text[a:b] for a, b in runs}, words)
+        names = jmdict.name_entries(db, forms.katakana_runs, words)
     except sqlite3.DatabaseError as exc:
         raise LexiconError(f"cannot read the JMdict database: {exc}") from None
     finally:
@@ -360,8 +372,8 @@ def build_lexicon(corpus_texts: list[str], db_path: Path | None = None) -> Lexic
 
     for hw, (common, glosses) in words.items():
         ts = tuple(terms(hw))
-        if not ts:
-            continue
+        if not ts or _HIRAGANA.match(hw) and hw not in forms.morphemes:
+            continue  # いるか (dolphin) in していたかどうか
         shown = tuple(dict.fromkeys(clean_gloss(g) for _, g in glosses))
         entries[hw] = Entry(ts, common, counts[hw], shown, "word")
         for rank, g in glosses:
