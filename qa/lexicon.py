@@ -98,14 +98,18 @@ class Match:
 
 @dataclass(frozen=True)
 class TranslateParams:
-    """Query-time choices (to be fitted on the dev split)."""
+    """Query-time choices. Defaults: the best BM25-only MRR@10 of the English dev questions
+    over N in {1, 2, 3, 5} x common_only x plain_latin x four orders
+    (``scripts/lexicon_bm25_eval.py``; dev hit@1 0.583, MRR@10 0.709)."""
 
-    max_headwords_per_phrase: int = 3
+    max_headwords_per_phrase: int = 1
     common_only: bool = False  # keep only priority-tagged JMdict words (names and Latin stay)
-    rank_by: tuple[str, ...] = ("common", "occurrences", "sense", "length")
+    # headword order: "sense" (the phrase is an early gloss of an early sense), "common"
+    # (priority-tagged first), "occurrences" (in the corpus), "length" (shorter first gloss)
+    rank_by: tuple[str, ...] = ("sense", "common", "occurrences", "length")
     # keep the document's ordinary Latin words (Measures, Energy: mostly in source captions)
     # as direct matches even when the phrase also has Japanese translations
-    plain_latin: bool = True
+    plain_latin: bool = False
 
 
 class Lexicon:
@@ -178,15 +182,22 @@ class Lexicon:
         return tuple(values[r] for r in rank_by) + (headword,)
 
     def glosses(self, text: str) -> list[tuple[str, str]]:
-        """Key headwords of a Japanese text (longest match, left to right) with their first gloss."""
+        """Key headwords of a Japanese text (longest match, left to right) with their first
+        gloss, for a glossary line under an English answer. Single characters (兆 "sign", 米
+        "rice") and forms with digits (11日) are left out: their first gloss is often wrong."""
         text = _match_text([text])
         out: list[tuple[str, str]] = []
         seen: set[str] = set()
         i = 0
         while i < len(text):
+            if i and (text[i - 1] + text[i]).isascii() and (text[i - 1] + text[i]).isalnum():
+                i += 1  # never start inside 2021 or RCEP
+                continue
             for j in range(min(len(text), i + self._max_chars), i, -1):
                 e = self.entries.get(text[i:j])
                 if e is not None and e.kind != "latin" and e.glosses:
+                    if j - i < 2 or any(c.isdigit() for c in text[i:j]):
+                        continue
                     if text[i:j] not in seen:
                         seen.add(text[i:j])
                         out.append((text[i:j], e.glosses[0]))
@@ -197,9 +208,14 @@ class Lexicon:
         return out
 
     def english_name(self, ja: str) -> str | None:
-        """The JMnedict romanisation of a place, organisation or person name, or None."""
+        """The English name of a place, organisation or person: JMnedict's romanisation
+        (コーンウォール -> Cornwall), or a JMdict word whose first gloss is a proper noun
+        (ベトナム -> Vietnam, エアバス -> Airbus); else None."""
         e = self.entries.get(unicodedata.normalize("NFKC", ja).strip())
-        return e.glosses[0] if e is not None and e.kind == "name" and e.glosses else None
+        if e is None or not e.glosses or e.kind == "latin":
+            return None
+        first = e.glosses[0]
+        return first if e.kind == "name" or first[:1].isupper() else None
 
 
 # ------------------------------------------------------------------ English side
@@ -448,6 +464,7 @@ def save_lexicon(lex: Lexicon, path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(_canonical(to_json(lex)))
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -26,7 +26,7 @@ TINY_TEXT = """\
 EUとRCEPの交渉から景気が回復となる見込み。
 Data Free Flow with Trustを推進する。
 G7サミット＠コーンウォール
-米を輸出する。
+米を輸出する。ベトナムと協議。
 """
 
 NOUN = "noun (common) (futsuumeishi)"
@@ -54,6 +54,7 @@ TINY_WORDS = [
     (17, ["見込み"], ["みこみ"], ["news1"], [(NOUN, None, ["prospects", "expectation",
                                                          "the ... of (something) in a very long way"])]),
 ]
+TINY_WORDS.append((18, [], ["ベトナム"], ["gai1"], [(NOUN, None, ["Vietnam"])]))
 TINY_NAMES = [(5000001, [], ["コーンウォール"], "place", ["Cornwall (Canada)"]),
               (5000002, ["強化"], [], "surname", ["Kyouka"])]
 
@@ -183,10 +184,12 @@ def test_glossary_of_a_japanese_quote(tiny):
     assert tiny.glosses("半導体の輸出管理を強化し、交渉から回復となる") == [
         ("半導体", "semiconductor"), ("輸出管理", "export control"), ("強化", "strengthening"),
         ("交渉", "negotiations"), ("回復", "recovery")]
+    assert tiny.glosses("米を輸出") == [("輸出", "export")]  # one character: its first gloss is a guess
 
 
 def test_english_name(tiny):
     assert tiny.english_name("コーンウォール") == "Cornwall"
+    assert tiny.english_name("ベトナム") == "Vietnam"  # a JMdict word glossed by a proper noun
     assert tiny.english_name("半導体") is None and tiny.english_name("グラスゴー") is None
     assert "強化" not in tiny.entries or tiny.entries["強化"].kind == "word"  # a word beats a surname
 
