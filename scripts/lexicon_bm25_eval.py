@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,8 @@ from qa.lexicon import TranslateParams, build_lexicon, english_words, load_lexic
 from qa.segmenting import terms
 
 DEPTH = 10
+RANKINGS = [("common", "occurrences", "sense", "length"), ("sense", "common", "occurrences", "length"),
+            ("common", "sense", "occurrences", "length"), ("occurrences", "sense", "length")]
 
 
 def load_passages(index_dir: Path) -> tuple[list[str], list[list[str]]]:
@@ -77,52 +78,96 @@ def main(argv: list[str] | None = None) -> None:
     gold = [g for g in load_gold(args.gold) if g.lang == "en"]
     answerable = {s: [g for g in gold if g.answerable and g.split == s] for s in ("dev", "test")}
     settings: dict[str, object] = {"raw English words (terms())": terms}
-    base = TranslateParams()
-    for plain_latin in (True, False):
-        for common_only in (False, True):
-            for n in (1, 2, 3, 5):
-                p = replace(base, max_headwords_per_phrase=n, common_only=common_only,
-                            plain_latin=plain_latin)
-                name = f"N={n} common_only={common_only} plain_latin={plain_latin}"
-                settings[name] = lambda q, p=p: lex.query_terms(q, params=p)
-    for rank_by in (("sense", "common", "occurrences"), ("common", "sense", "occurrences"),
-                    ("occurrences", "sense")):
-        for n in (1, 2, 3):
-            p = replace(base, max_headwords_per_phrase=n, rank_by=rank_by + ("length",))
-            settings[f"N={n} rank_by={','.join(rank_by)}"] = lambda q, p=p: lex.query_terms(q, params=p)
+    for rank_by in RANKINGS:
+        for plain_latin in (True, False):
+            for common_only in (False, True):
+                for n in (1, 2, 3, 5):
+                    p = TranslateParams(max_headwords_per_phrase=n, common_only=common_only,
+                                        plain_latin=plain_latin, rank_by=rank_by)
+                    name = (f"N={n} common_only={common_only:d} plain_latin={plain_latin:d} "
+                            f"{','.join(rank_by)}")
+                    settings[name] = lambda q, p=p: lex.query_terms(q, params=p)
     results = {name: {s: score(items, texts, bm25, vocab, fn) for s, items in answerable.items()}
                for name, fn in settings.items()}
 
-    unanswerable = []
-    for g in (g for g in gold if not g.answerable):
-        words = english_words(g.question)
-        matches = lex.translate(g.question)
-        covered = sum(len(english_words(g.question[m.start:m.end])) for m in matches)
-        ts = list(dict.fromkeys(t for m in matches for t in m.terms))
-        unanswerable.append({"id": g.id, "split": g.split, "question": g.question,
-                             "content_words": len(words), "translated_words": covered,
-                             "terms": len(ts), "terms_in_corpus": sum(t in vocab for t in ts),
-                             "untranslated": [w for w, s, e in words
-                                              if not any(m.start <= s < m.end for m in matches)]})
+    coverage = {kind: translation_coverage(
+        lex, vocab, [g for g in gold if g.answerable == (kind == "answerable")])
+                for kind in ("answerable", "unanswerable")}
+    signal = abstention_signal(lex, bm25, vocab, passage_terms, gold)
+
+    def dev_key(name: str) -> tuple[float, float, float]:
+        d = results[name]["dev"]
+        return d["mrr@10"], d["hit@1"], d["hit@5"]
+
+    dev_best = max((n for n in results if n.startswith("N=")), key=dev_key)
     if args.json:
-        print(json.dumps({"bm25": results, "unanswerable": unanswerable}, ensure_ascii=False, indent=1))
+        print(json.dumps({"bm25": results, "chosen_on_dev": dev_best, "coverage": coverage,
+                          "abstention_signal": signal},
+                         ensure_ascii=False, indent=1))
         return
-    print(f"{'setting':55} {'dev h@1 h@5 mrr':>22} {'test h@1 h@5 mrr':>22}")
+    print(f"{'setting':70} {'dev h@1 h@5 mrr':>22} {'test h@1 h@5 mrr':>22}")
     for name, r in results.items():
         d, t = r["dev"], r["test"]
-        print(f"{name:55} {d['hit@1']:6.3f}{d['hit@5']:7.3f}{d['mrr@10']:7.3f}   "
+        print(f"{name:70} {d['hit@1']:6.3f}{d['hit@5']:7.3f}{d['mrr@10']:7.3f}   "
               f"{t['hit@1']:6.3f}{t['hit@5']:7.3f}{t['mrr@10']:7.3f}")
     print(f"(answerable English questions: dev {len(answerable['dev'])}, test {len(answerable['test'])})")
-    print("\nunanswerable English questions: content words translated, translated terms in the corpus")
-    for u in unanswerable:
-        print(f"  {u['id']:10} {u['split']:4} words {u['translated_words']}/{u['content_words']}  "
-              f"terms in corpus {u['terms_in_corpus']}/{u['terms']}  untranslated {u['untranslated']}")
-    tw = sum(u["translated_words"] for u in unanswerable)
-    cw = sum(u["content_words"] for u in unanswerable)
-    ti = sum(u["terms_in_corpus"] for u in unanswerable)
-    tt = sum(u["terms"] for u in unanswerable)
-    print(f"  total: {tw}/{cw} content words translated; {ti}/{tt} translated terms occur in the index")
+    print(f"chosen on dev (MRR@10, then hit@1, hit@5): {dev_best}: {results[dev_best]}")
+    for kind, c in coverage.items():
+        print(f"\n{kind} English questions: {c['translated_words']}/{c['content_words']} content words "
+              f"translated; {c['fully_translated']}/{c['questions']} questions fully translated; "
+              f"{c['terms_in_index']}/{c['terms']} translated terms in the index")
+        if kind == "unanswerable":
+            for u in c["rows"]:
+                print(f"  {u['id']:10} {u['split']:4} words {u['translated_words']}/{u['content_words']}  "
+                      f"terms in index {u['terms_in_index']}/{u['terms']}  untranslated {u['untranslated']}")
 
+    print("\nshare of a question's translated phrases found in its top BM25 passage (default params):")
+    for split, r in signal.items():
+        print(f"  {split:4} answerable mean {r['answerable_mean']:.3f} (n={r['n_answerable']}), "
+              f"unanswerable mean {r['unanswerable_mean']:.3f} (n={r['n_unanswerable']}), "
+              f"AUC (answerable higher) {r['auc']:.3f}")
+
+
+def abstention_signal(lex, bm25, vocab, passage_terms, gold) -> dict:
+    """Per split: the share of matched phrases with at least one headword whose terms are all
+    in the top BM25 passage, for answerable vs unanswerable questions, and the AUC."""
+    out = {}
+    for split in ("dev", "test"):
+        scores: dict[bool, list[float]] = {True: [], False: []}
+        for g in (g for g in gold if g.split == split):
+            matches = [m for m in lex.translate(g.question) if m.headwords]
+            ranking = bm25_ranking(bm25, vocab, list(dict.fromkeys(t for m in matches for t in m.terms)))
+            if not matches or not ranking:
+                scores[g.answerable].append(0.0)
+                continue
+            top = set(passage_terms[ranking[0]])
+            found = sum(any(set(lex.entries[h].terms) <= top for h in m.headwords) for m in matches)
+            scores[g.answerable].append(found / len(matches))
+        pos, neg = scores[True], scores[False]
+        auc = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+        out[split] = {"answerable_mean": sum(pos) / len(pos), "unanswerable_mean": sum(neg) / len(neg),
+                      "n_answerable": len(pos), "n_unanswerable": len(neg), "auc": auc}
+    return out
+
+
+def translation_coverage(lex, vocab: set[str], items) -> dict:
+    """How many content words of each question got a translation, and whether its terms are
+    in the index (by construction they nearly always are: the lexicon is the corpus's)."""
+    rows = []
+    for g in items:
+        words = english_words(g.question)
+        matches = lex.translate(g.question)
+        hit = [any(m.start <= s < m.end for m in matches) for _, s, _ in words]
+        ts = list(dict.fromkeys(t for m in matches for t in m.terms))
+        rows.append({"id": g.id, "split": g.split, "content_words": len(words),
+                     "translated_words": sum(hit), "terms": len(ts),
+                     "terms_in_index": sum(t in vocab for t in ts),
+                     "untranslated": [w for (w, _, _), h in zip(words, hit, strict=True) if not h]})
+    return {"questions": len(rows), "content_words": sum(r["content_words"] for r in rows),
+            "translated_words": sum(r["translated_words"] for r in rows),
+            "fully_translated": sum(r["translated_words"] == r["content_words"] for r in rows),
+            "terms": sum(r["terms"] for r in rows), "terms_in_index": sum(r["terms_in_index"] for r in rows),
+            "rows": rows}
 
 if __name__ == "__main__":
     main()
