@@ -5,7 +5,7 @@ Sudachi ``terms``), builds bm25s as ``qa/retrieving.py`` does, and scores each E
 question's ``Lexicon.query_terms`` for several settings, per split. Also reports how the
 unanswerable English questions translate (a signal for abstention).
 
-    PYTHONPATH=. python scripts/lexicon_bm25_eval.py [--lexicon PATH] [--json]
+    PYTHONPATH=. python scripts/lexicon_bm25_eval.py [--lexicon PATH | --save PATH] [--json]
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def score(items, texts, bm25, vocab, make_query) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--lexicon", type=Path, default=Path("/tmp/lexicon.json"))
+    ap.add_argument("--lexicon", type=Path, help="a saved lexicon (default: build one from --corpus)")
+    ap.add_argument("--save", type=Path, help="also save the built lexicon here")
     ap.add_argument("--index", type=Path, default=Path("index"))
     ap.add_argument("--gold", type=Path, default=Path("eval/gold.jsonl"))
     ap.add_argument("--corpus", type=Path, default=Path("corpus"))
@@ -64,12 +65,14 @@ def main(argv: list[str] | None = None) -> None:
 
     import bm25s
 
-    if not args.lexicon.exists():
+    if args.lexicon:
+        lex = load_lexicon(args.lexicon)
+    else:
         t0 = time.perf_counter()
-        texts_in = [p.read_text(encoding="utf-8") for p in sorted(args.corpus.glob("*.txt"))]
-        save_lexicon(build_lexicon(texts_in), args.lexicon)
-        print(f"built {args.lexicon} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    lex = load_lexicon(args.lexicon)
+        lex = build_lexicon([p.read_text(encoding="utf-8") for p in sorted(args.corpus.glob("*.txt"))])
+        print(f"built the lexicon in {time.perf_counter() - t0:.1f} s: {lex.meta['counts']}", file=sys.stderr)
+        if args.save:
+            save_lexicon(lex, args.save)
     texts, passage_terms = load_passages(args.index)
     bm25 = bm25s.BM25()
     bm25.index(passage_terms, show_progress=False)
