@@ -53,6 +53,12 @@ _DATE = re.compile("^" + _YMD.format(p="a") + "(?:~" + _YMD.format(p="b") + r")?
                    r"(?P<q>以降|以来|までに|まで|から|中|末|初め|半ば|頃|前半|後半)?$")
 _DOT = re.compile(r"^(?P<ay>\d{4})\.(?P<am>\d{1,2})(?:\.(?P<ad>\d{1,2}))?"
                   r"(?:~(?P<by>\d{4})\.(?P<bm>\d{1,2})(?:\.(?P<bd>\d{1,2}))?)?$")
+_RELATIVE = re.compile(r"^(?P<rel>本年|今年|昨年|前年|来年|翌年)(?P<fy>度)?"
+                       r"(?:(?P<am>\d{1,2})月(?:(?P<ad>\d{1,2})日)?)?"
+                       r"(?P<q>以降|以来|までに|まで|から|中|末|初め|半ば|頃|前半|後半)?$")
+_RELATIVE_YEAR = {"本年": (0, "this year"), "今年": (0, "this year"), "昨年": (-1, "last year"),
+                  "前年": (-1, "the previous year"), "来年": (1, "next year"),
+                  "翌年": (1, "the following year")}
 _ERA = re.compile(r"^(?P<era>令和|平成|R|H)(?P<n>\d{1,2})年?(?P<fy>度)?$")
 _ERA_BASE = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
 _KANJI_DIGIT = {k: i + 1 for i, k in enumerate("一二三四五六七八九")}
@@ -153,6 +159,9 @@ def _date(text: str, doc_year: int | None) -> str | None:
     if m:
         year = _ERA_BASE[m["era"]] + int(m["n"])
         return f"FY{year}" if m["fy"] else str(year)
+    m = _RELATIVE.match(text)
+    if m:
+        return _relative(m, doc_year)
     m = _DOT.match(text) or _DATE.match(text)
     if not m or not any(m.groupdict().get(k) for k in ("ay", "am", "ad")):
         return None
@@ -174,9 +183,29 @@ def _date(text: str, doc_year: int | None) -> str | None:
             rendered = f"{start} – {end}" if start and end else None
     else:
         rendered = _one_date(ay, bool(g.get("afy")), g["am"], g["ad"])
-    if rendered and g.get("q"):
-        rendered = _DATE_QUAL[g["q"]].format(rendered)
-    return rendered
+    return _date_qualified(rendered, g.get("q"))
+
+
+def _date_qualified(rendered: str | None, qual: str | None) -> str | None:
+    if not rendered or not qual:
+        return rendered
+    if qual == "半ば" and not rendered[0].isdigit():
+        return f"the middle of {rendered}"
+    return _DATE_QUAL[qual].format(rendered)
+
+
+def _relative(m: re.Match, doc_year: int | None) -> str | None:
+    """本年9月 -> "September this year" ("September 2021" when the document's year is known)."""
+    shift, words = _RELATIVE_YEAR[m["rel"]]
+    if m["fy"] and doc_year is None:
+        words = words.replace("year", "fiscal year")
+    year = f"{'FY' if m['fy'] else ''}{doc_year + shift}" if doc_year else words
+    if m["am"] and not 1 <= int(m["am"]) <= 12:
+        return None
+    parts = [str(int(m["ad"]))] if m["ad"] else []
+    parts += [_MONTHS[int(m["am"]) - 1]] if m["am"] else []
+    parts.append(year)
+    return _date_qualified(" ".join(parts), m["q"])
 
 
 def _count(text: str, unit: str) -> str | None:

@@ -72,10 +72,14 @@ def _quote_spans(text: str) -> list[Span]:
 
 def name_spans(text: str) -> list[Span]:
     """Proper-noun runs (unit place/person/org/proper), Latin names (latin), 「quoted」 terms (quote)."""
+    latin = _latin_spans(text)
     out: list[Span] = []
     seen: set[tuple[int, int]] = set()
-    for span in _proper_noun_spans(text) + _latin_spans(text) + _quote_spans(text):
-        if (span.start, span.end) not in seen:
+    for span in _proper_noun_spans(text) + latin + _quote_spans(text):
+        inside_latin = span.unit != "latin" and any(
+            w.start <= span.start and span.end <= w.end and (w.start, w.end) != (span.start, span.end)
+            for w in latin)
+        if (span.start, span.end) not in seen and not inside_latin:
             seen.add((span.start, span.end))
             out.append(span)
     return out

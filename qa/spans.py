@@ -90,10 +90,12 @@ _SHORT_DATE = re.compile(
     rf"(?<![\d.])(?P<sy>\d{{2}})年(?:(?P<m>1[0-2]|0?[1-9])月(?:(?P<d>\d{{1,2}})日)?|(?P<season>春|夏|秋|冬))"
     rf"(?P<q>{_QUAL_DATE})?")
 _MONTH_DAY = re.compile(
-    r"(?<![\d年.])(?P<m>1[0-2]|0?[1-9])月(?:(?P<d>\d{1,2})日)?(?:~(?:(?P<m2>1[0-2]|0?[1-9])月)?(?P<d2>\d{1,2})日)?"
+    r"(?<![\d.])(?P<m>1[0-2]|0?[1-9])月(?:(?P<d>\d{1,2})日)?(?:~(?:(?P<m2>1[0-2]|0?[1-9])月)?(?P<d2>\d{1,2})日)?"
     rf"(?P<q>{_QUAL_DATE})?")
 _DOT_DATE = re.compile(rf"(?<![\d.])(?P<y>{_YEAR})\.(?P<m>1[0-2]|0?[1-9])(?:\.(?P<d>\d{{1,2}}))?(?![\d.])"
                        rf"(?:~{_YEAR}\.\d{{1,2}}(?:\.\d{{1,2}})?)?")
+_RELATIVE_DATE = re.compile(  # 本年半ば, 本年9月, 昨年末: dates relative to the document's year
+    rf"(?:本年|今年|昨年|前年|来年|翌年)度?(?:(?:1[0-2]|0?[1-9])月(?:\d{{1,2}}日)?)?(?:{_QUAL_DATE})?")
 _ERA = re.compile(r"(?<![A-Za-z])(?P<era>令和|平成|R|H)(?P<n>\d{1,2})(?:年)?(?P<fy>度)?(?![\d%])")
 _ERA_BASE = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
 _COUNT = re.compile(
@@ -144,6 +146,9 @@ def _numeric_candidates(norm: str) -> list[tuple[int, int, str, float | None, st
         found.append((m.start(), m.end(), "date", None, "", ""))
     for m in _MONTH_DAY.finditer(norm):
         found.append((m.start(), m.end(), "date", None, "", ""))
+    for m in _RELATIVE_DATE.finditer(norm):
+        if m.end() - m.start() > 2 or not re.fullmatch(r"今年|本年|昨年|来年|前年|翌年", m.group()):
+            found.append((m.start(), m.end(), "date", None, "relative", ""))
     for m in _ERA.finditer(norm):
         year = _ERA_BASE[m["era"]] + int(m["n"])
         kind, unit = ("date", "年度") if m["fy"] else ("year", "")
@@ -189,13 +194,16 @@ def typed_spans(text: str) -> list[Span]:
 _TYPE_KINDS = {
     "amount": {"amount"},
     "percentage": {"percentage"},
-    "date": {"date", "year"},
+    "date": {"date", "year", "count"},  # counts only as durations: 100日以内, 18か月後
     "year": {"year", "date"},
     "count": {"count", "number"},
     "place": {"name", "list"},
     "name": {"name", "list"},
     "list": {"list"},
 }
+
+
+_DURATIONS = frozenset({"日", "週", "か月", "年"})
 
 
 def matches(answer_type, span: Span) -> bool:
@@ -207,6 +215,8 @@ def matches(answer_type, span: Span) -> bool:
     if span.kind not in _TYPE_KINDS.get(kind, set()):
         return False
     if kind == "year" and span.kind == "date" and span.value is None:
+        return False
+    if kind == "date" and span.kind == "count" and span.unit not in _DURATIONS:
         return False
     if kind == "place" and span.unit in ("person", "quote"):
         return False

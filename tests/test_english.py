@@ -84,6 +84,13 @@ def test_two_digit_years_need_a_reference_year(line: str, text: str, english: st
     assert to_english(span, doc_year=2021) == english
 
 
+def test_relative_dates_take_the_document_year_when_given() -> None:
+    span = span_of("本年9月にFuture Tech Forumを開催", "本年9月")
+    assert (to_english(span), to_english(span, doc_year=2021)) == ("September this year", "September 2021")
+    span = span_of("本年半ばの国際合意が目標", "本年半ば")
+    assert (to_english(span), to_english(span, doc_year=2021)) == ("the middle of this year", "mid-2021")
+
+
 @pytest.mark.parametrize(("line", "text"), [
     ("発足後100日で40本超の大統領令", "40本超"),  # 本 counts long things: orders? bills? unsure
     ("感染者検知アプリ「健康コード」", "健康コード"),  # no dictionary: Japanese names stay untranslated

@@ -75,6 +75,18 @@ def test_dates(line: str, text: str, kind: str) -> None:
     assert (dates[0].text, dates[0].kind) == (text, kind)
 
 
+def test_relative_dates() -> None:
+    spans = numeric_spans("本年9月にFuture Tech Forumを開催")
+    assert [(s.kind, s.text) for s in spans] == [("date", "本年9月")]
+    assert only("本年半ばの国際合意が目標", "date").unit == "relative"
+    assert numeric_spans("本年は") == []
+
+
+def test_durations_answer_date_questions() -> None:
+    assert matches("date", only("政策勧告を100日以内に行う", "count"))
+    assert not matches("date", only("ファーウェイ等152社", "count"))
+
+
 def test_era_fiscal_year_value() -> None:
     assert only("R2年度", "date").value == 2020.0
     assert only("H22年度", "date").value == 2010.0
