@@ -16,8 +16,11 @@ _LATIN = re.compile(r"(?<![A-Za-z0-9/.:%])[A-Za-z][A-Za-z0-9&'\-]*(?:[ .][A-Za-z
 _NAME_LIKE = re.compile(r"[A-Z]|[A-Za-z]\d")
 _URLISH = re.compile(r"https?|www|wiki|\.(?:svg|png|html?)$|^[RH]\d{1,2}$")  # R2, H22: era years
 _QUOTE = re.compile(r"「([^「」\n]{1,40})」|『([^『』\n]{1,40})』|“([^“”\n]{1,40})”")
-_BRACKETS = re.compile(r"[（(]([^（）()\n]{3,120})[）)]")
-_ITEM = r"[^\s、。，,（）()「」『』：:＠@；;]{1,14}"
+_BRACKETS = re.compile(r"[（(]([^（）()]{3,120})[）)]")  # slides wrap lines inside brackets too
+_ITEM_CHAR = r"(?:[^\s、。，,（）()「」『』：:＠@；;※•]|\n(?=[^\s、。]))"  # a wrapped line continues an item
+_ITEM = rf"{_ITEM_CHAR}{{1,14}}"
+_HIRAGANA = re.compile("[\u3041-\u309f]")
+_HIRAGANA_RUN = re.compile("[\u3041-\u309f]*")
 _RUN = re.compile(rf"{_ITEM}(?:、{_ITEM}){{2,}}")
 _LEAD_CUT = re.compile(r".*(?:は|が|を|に|で|も|と|の|や)")
 _TAIL_CUT = re.compile(r"(?:等|など|に関する|における|において|を|が|は|で|に|と|や|も|の).*$")
@@ -56,7 +59,7 @@ def _latin_spans(text: str) -> list[Span]:
     out = []
     for m in _LATIN.finditer(text):
         word = m.group().rstrip(".-' ")
-        if len(word) < 2 or not _NAME_LIKE.search(word) or _URLISH.search(word):
+        if len(word) < 2 or not _NAME_LIKE.search(word) or all(_URLISH.search(w) for w in word.split()):
             continue
         out.append(Span("name", word, m.start(), m.start() + len(word), None, "latin"))
     return out
@@ -89,23 +92,50 @@ def _separator(inner: str) -> str:
     return "、" if "、" in inner else "・"
 
 
-def list_spans(text: str) -> list[Span]:
-    """Enumerations: items separated by 、 or ・ inside brackets (（日、中、韓、豪、NZ）, （日・米・豪・印）),
-    and runs of three or more short items separated by 、 in running text (AI、量子情報、集積回路等).
-    The span covers the items only; ``unit`` is the separator; ``list_items`` splits it."""
-    out: list[Span] = []
+def _noun_like(item: str, last: bool) -> bool:
+    """An enumeration item is a noun phrase: it neither starts nor (unless last) ends in hiragana,
+    which would make it a clause (「…について、…し、…」) rather than an item."""
+    item = item.replace("\n", "").strip()
+    return bool(item) and not _HIRAGANA.match(item) and (last or not _HIRAGANA.match(item[-1]))
+
+
+def _bracket_lists(text: str) -> list[Span]:
+    out = []
     for m in _BRACKETS.finditer(text):
         inner = m.group(1)
         sep = _separator(inner)
         items = inner.split(sep)
-        if len(items) >= 2 and all(0 < len(i.strip()) <= 20 for i in items) and "。" not in inner:
-            out.append(Span("list", inner, m.start(1), m.end(1), float(len(items)), sep))
+        limit = 20 if sep == "、" else 8  # ・ also joins words (牛肉・豚肉): only short items count
+        if (len(items) >= 2 and "。" not in inner and not re.search("[「」『』]", inner)
+                and all(len(i.strip()) <= limit and _noun_like(i, n == len(items) - 1)
+                        for n, i in enumerate(items))):
+            start = m.start(1) + (inner.rfind("：") + 1)  # （論点例：A、B、C）: the items follow the colon
+            out.append(_trimmed(text, start, m.end(1), float(len(items)), sep))
+    return out
+
+
+def _trimmed(text: str, start: int, end: int, n: float, sep: str) -> Span:
+    """A list span without the line breaks, spaces or bullets around it."""
+    while start < end and text[start] in " \n・•　":
+        start += 1
+    while end > start and text[end - 1] in " \n　":
+        end -= 1
+    return Span("list", text[start:end], start, end, n, sep)
+
+
+def list_spans(text: str) -> list[Span]:
+    """Enumerations: items separated by 、 or ・ inside brackets (（日、中、韓、豪、NZ）, （日・米・豪・印）),
+    and runs of three or more short noun phrases separated by 、 in running text (AI、量子情報、集積回路等).
+    The span covers the items only; ``unit`` is the separator; ``list_items`` splits it."""
+    out = _bracket_lists(text)
     covered = [(s.start, s.end) for s in out]
     for m in _RUN.finditer(text):
         start, end = m.start(), m.end()
-        lead = _LEAD_CUT.match(m.group().split("、")[0])
-        if lead:
-            start += lead.end()
+        first = m.group().split("、")[0]
+        lead = _LEAD_CUT.match(first)
+        cut = lead.end() if lead else 0
+        cut += len(_HIRAGANA_RUN.match(first[cut:]).group())
+        start += cut
         last = m.group().split("、")[-1]
         tail = _TAIL_CUT.search(last[1:])
         if tail:
@@ -113,8 +143,8 @@ def list_spans(text: str) -> list[Span]:
         if any(s <= start and end <= e for s, e in covered) or start >= end:
             continue
         items = text[start:end].split("、")
-        if len(items) >= 3 and all(items):
-            out.append(Span("list", text[start:end], start, end, float(len(items)), "、"))
+        if len(items) >= 3 and all(_noun_like(i, n == len(items) - 1) for n, i in enumerate(items)):
+            out.append(_trimmed(text, start, end, float(len(items)), "、"))
     return out
 
 

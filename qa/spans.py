@@ -96,13 +96,16 @@ _DOT_DATE = re.compile(rf"(?<![\d.])(?P<y>{_YEAR})\.(?P<m>1[0-2]|0?[1-9])(?:\.(?
                        rf"(?:~{_YEAR}\.\d{{1,2}}(?:\.\d{{1,2}})?)?")
 _RELATIVE_DATE = re.compile(  # 本年半ば, 本年9月, 昨年末: dates relative to the document's year
     rf"(?:本年|今年|昨年|前年|来年|翌年)度?(?:(?:1[0-2]|0?[1-9])月(?:\d{{1,2}}日)?)?(?:{_QUAL_DATE})?")
-_ERA = re.compile(r"(?<![A-Za-z])(?P<era>令和|平成|R|H)(?P<n>\d{1,2})(?:年)?(?P<fy>度)?(?![\d%])")
+_ERA = re.compile(  # R2年度, 令和３年度; a bare "R1" (a chart axis) is not taken
+    r"(?<![A-Za-z])(?:(?P<era>令和|平成)(?P<n>\d{1,2})年?|(?P<latin>[RH])(?P<ln>\d{1,2})年)(?P<fy>度)?(?![\d%])")
 _ERA_BASE = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
 _COUNT = re.compile(
-    rf"(?P<pre>{_PRE})?{_NO_LATIN}(?P<n>{_NUM})(?P<s>[億万千])?\n?(?P<unit>{_alts(list(_COUNT_UNITS))})"
+    rf"(?P<pre>{_PRE})?{_NO_LATIN}(?<!第)(?P<n>{_NUM})(?P<s>[億万千])?\n?(?P<unit>{_alts(list(_COUNT_UNITS))})"
     rf"(?P<post>{_QUALIFIER}|後)?")
 _NUMBER = re.compile(
-    rf"{_NO_LATIN}(?P<sign>-)?(?P<n>{_NUM})(?P<s>[兆億万千])?(?:(?P<n2>{_NUM})(?P<s2>[億万千]))?")
+    rf"{_NO_LATIN}(?P<sign>-)?(?P<n>{_NUM})(?![\d年月日])(?P<s>[兆億万千])?(?:(?P<n2>{_NUM})(?P<s2>[億万千]))?")
+_SPAN_OF_YEARS = re.compile(  # 過去10年 (the past ten years): a duration, not a year
+    rf"(?:(?<=過去)|(?<=直近)|(?<=今後)|(?<=最近)|(?<=向こう))(?P<n>\d{{1,3}})年(?P<post>{_QUALIFIER}|間)?")
 _KANJI_DIGIT = {k: i + 1 for i, k in enumerate("一二三四五六七八九")}
 _PRIORITY = {"amount": 0, "percentage": 1, "date": 2, "year": 3, "count": 4, "number": 5}
 
@@ -150,13 +153,15 @@ def _numeric_candidates(norm: str) -> list[tuple[int, int, str, float | None, st
         if m.end() - m.start() > 2 or not re.fullmatch(r"今年|本年|昨年|来年|前年|翌年", m.group()):
             found.append((m.start(), m.end(), "date", None, "relative", ""))
     for m in _ERA.finditer(norm):
-        year = _ERA_BASE[m["era"]] + int(m["n"])
+        year = _ERA_BASE[m["era"] or m["latin"]] + int(m["n"] or m["ln"])
         kind, unit = ("date", "年度") if m["fy"] else ("year", "")
         found.append((m.start(), m.end(), kind, float(year), unit, ""))
     for m in _COUNT.finditer(norm):
         value = _num(m["n"]) * _SCALES.get(m["s"] or "", 1.0)
         unit = _COUNT_UNITS[m["unit"].replace("\n", "")]
         found.append((m.start(), m.end(), "count", value, unit, m["s"] or ""))
+    for m in _SPAN_OF_YEARS.finditer(norm):
+        found.append((m.start(), m.end(), "count", float(m["n"]), "年", ""))
     for m in _NUMBER.finditer(norm):
         value = _num(m["n"]) * _SCALES.get(m["s"] or "", 1.0) * (-1 if m["sign"] else 1)
         if m["n2"]:

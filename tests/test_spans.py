@@ -101,6 +101,7 @@ def test_era_fiscal_year_value() -> None:
     ("世界で309企業、日本は54企業", "309企業", 309.0, "社"),
     ("インド以外は発効18か月後から加入可", "18か月後", 18.0, "か月"),
     ("一人当たりGDPの差は6倍", "6倍", 6.0, "倍"),
+    ("CVD措置の発動は過去10年なし", "10年", 10.0, "年"),
 ])
 def test_counts(line: str, text: str, value: float, unit: str) -> None:
     counts = {s.text: (s.value, s.unit) for s in typed_spans(line) if s.kind == "count"}
@@ -110,6 +111,20 @@ def test_counts(line: str, text: str, value: float, unit: str) -> None:
 def test_numbers_inside_latin_names_are_not_numbers() -> None:
     texts = [s.text for s in numeric_spans("G7サミットとCOP26、CO2回収")]
     assert texts == []
+
+
+def test_slide_numbers_do_not_swallow_years() -> None:
+    spans = numeric_spans("１．2019年（日本議長）")
+    assert [(s.kind, s.text) for s in spans] == [("number", "１"), ("year", "2019年")]
+
+
+def test_ordinals_are_not_counts() -> None:
+    assert [s.kind for s in numeric_spans("第12回WTO閣僚会議")] == ["number"]
+
+
+def test_bare_era_axis_labels_are_not_years() -> None:
+    spans = typed_spans("H22 H23 R1 R2年度")
+    assert [s.text for s in spans if s.kind in ("year", "date", "name")] == ["R2年度"]
 
 
 def test_compound_scale_number() -> None:
