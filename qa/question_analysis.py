@@ -54,7 +54,7 @@ _JA_RULES = _rules([
     ("amount", [r"いくら|金額|[額費]は|額を|予算", r"規模(?!に関する|の)",
                 r"何(?:兆|億|万|千)?(?:円|ドル|ユーロ|ポンド|元)",
                 r"どれだけの(?:投資|資金|支出|予算)"]),
-    ("count", [rf"何(?:{_COUNT_JA_RX})", r"いくつ|数は|数を|どれだけの数"]),
+    ("count", [rf"何(?:{_COUNT_JA_RX})", r"いくつ|数は|数を|どれだけの数|人口(?:は|って)"]),
     ("year", [r"何年(?![代間前後度])|西暦"]),
     ("date", [r"いつ|何月|何日|時期|期間|日付|何年度|期限"]),
     ("name", [r"誰|何と(?:呼ば|いう|言う|称)|名称|(?:社|国|人|企業|団体)名|名前",
@@ -65,18 +65,20 @@ _JA_RULES = _rules([
     ("list", [r"挙げ|主な|には何が|何があり|それぞれ|とは何と何",
               r"(?:どの|どのような)(?:分野|項目|品目)",
               r"(?:\d|[一二三四五六七八九十])つ(?:の|は)", r"\d(?:分野|品目|項目)"]),
-    ("definition", [r"どのよう|どういう|どんな|なぜ|何故|理由|目的|何を|何に",
+    ("definition", [r"どのよう|どういう|どんな|なぜ|何故|理由|目的|何を|何に|教えて|説明して",
                     r"意味|内容|背景|どう", r"とは(?:何|どの)"]),
 ])
 _JA_WH = re.compile(r"何|いつ|どこ|誰|どの|どう|どれ|いくら|いくつ|なぜ|どんな")
 _JA_YESNO = re.compile(r"(?:ます|ました|です|でした|でしょう|ある|いる|た)か[。？?]?$|か否か|かどうか")
 _JA_NOUN_Q = _rules([  # 「…の規模は？」: a noun asked about, no question word
-    ("percentage", [r"(?:率|割合|比率|シェア)(?:は|って)?[？?]?$"]),
+    ("percentage", [r"(?:率|割合|比率|シェア)(?:の)?(?:見通し|予測|見込み|目標|実績)?(?:は|って)?[？?]?$"]),
     ("amount", [r"(?:規模|金額|額|予算|費用)(?:は|って)?[？?]?$"]),
-    ("count", [r"数(?:は|って)?[？?]?$"]),
-    ("date", [r"(?:時期|日程|期限|日付|期間)(?:は|って)?[？?]?$"]),
-    ("place", [r"(?:場所|開催地|所在地)(?:は|って)?[？?]?$"]),
+    ("count", [r"(?:数|人口)(?:は|って)?[？?]?$"]),
+    ("date", [r"(?:時期|日程|期限|日付|期間|日|年月|時点)(?:は|って)?[？?]?$"]),
+    ("place", [r"(?:場所|開催地|所在地)(?:は|って)?[？?]?$",
+               r"(?:参加国|加盟国|署名国|対象国|国々|重点国|国・地域)(?:は|って)?[？?]?$"]),
     ("name", [r"(?:名称|名前|タイトル)(?:は|って)?[？?]?$"]),
+    ("definition", [r"とは[？?]?$", r"について(?:教えて(?:ください)?|説明して(?:ください)?)?[。？?]?$"]),
 ])
 _WHAT_JA = re.compile(r"何(?:ですか|でしたか|か|でしょうか|なの)|は[？?]$")
 _LIST_NOUN_JA = re.compile(r"(?:分野|品目|項目|国々|措置|例|施策|取組|対象|柱|原則)(?:は|として|には)")
@@ -112,7 +114,8 @@ _EN_RULES = _rules([
               r"^what (?:[\w-]+ )?(?:vision|plan|strategy|initiative|programme|program|partnership|law)\b",
               r"^what (?:[\w-]+ )?(?:agreement|forum|dialogue|document|report|proposal|platform|body)\b"]),
     ("definition", [r"\bwhat (?:is|are|was|were|does|do|did|kind|sort|type)\b|\bdescribe\b",
-                    r"\bhow (?:does|do|did|is|are|was)\b|\bwhy\b|\bpurpose\b|\bexplain\b|\bmean\b|\bwhat\b"]),
+                    r"\bhow (?:does|do|did|is|are|was)\b|\bwhy\b|\bpurpose\b|\bexplain\b|\bmean\b|\bwhat\b",
+                    r"^(?:tell me|describe|explain|summari[sz]e)\b"]),
 ])
 _EN_YESNO = re.compile(r"^(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|should)\b")
 _EN_NOUN_Q = _rules([
@@ -208,11 +211,12 @@ def _en_units(low: str, kind: str) -> tuple[str, str]:
 def _english(q: str) -> AnswerType:
     """The earliest specific cue wins ("Which source ... growth forecasts" is a name, "Where and when"
     a place); the generic what/how/why rule (definition) only when no specific cue matched."""
-    low = q.lower().strip()
+    low = re.sub(r"\b(what|who|where|when|how)'s\b", r"\1 is", q.lower().replace("’", "'").strip())
     wh = re.search(r"\b(?:what|when|where|which|who|whom|whose|why|how)\b", low)
     if _EN_YESNO.match(low) and not (wh and wh.start() < 12):
         return AnswerType("yesno", cue=_EN_YESNO.match(low).group())
-    rules = _EN_RULES if wh or re.match(r"(?:list|name|give|enumerate)\b", low) else _EN_NOUN_Q + _EN_RULES
+    imperative = re.match(r"(?:list|name|give|enumerate|tell me|describe|explain|summari[sz]e)\b", low)
+    rules = _EN_RULES if wh or imperative else _EN_NOUN_Q + _EN_RULES
     hits = []
     for order, (kind, rx) in enumerate(rules):
         m = rx.search(low)
