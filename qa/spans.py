@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qa.question_analysis import AnswerType
 
 NUMERIC_KINDS = ("amount", "percentage", "date", "year", "count", "number")
 
@@ -211,7 +215,7 @@ _TYPE_KINDS = {
 _DURATIONS = frozenset({"日", "週", "か月", "年"})
 
 
-def matches(answer_type, span: Span) -> bool:
+def matches(answer_type: AnswerType | str, span: Span) -> bool:
     """Whether ``span`` can answer a question of ``answer_type`` (an ``AnswerType`` or its kind).
 
     Untyped kinds (definition, yesno, other) match nothing: such questions want a sentence. A unit
