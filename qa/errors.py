@@ -52,6 +52,10 @@ class BundleError(EmbeddingError):
     """The packaged weights or tokenizer of the offline model are missing or unreadable."""
 
 
+class LexiconError(UserError, ValueError):
+    """The bilingual lexicon or its dictionary cannot be used (missing, corrupt, wrong format)."""
+
+
 class LoadError(UserError, RuntimeError):
     """The chat's assistant could not be loaded, or is still loading (message says why)."""
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.evaluating import first_relevant_rank, is_relevant, load_gold
-from qa.lexicon import TranslateParams, build_lexicon, english_words, load_lexicon, save_lexicon
+from qa.lexicon import TranslateParams, english_words, load_lexicon, save_lexicon
+from qa.lexicon_build import build_lexicon
 from qa.segmenting import terms
 
 DEPTH = 10

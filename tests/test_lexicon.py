@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from qa.errors import LexiconError
 from qa.lexicon import (
-    LexiconError,
     TranslateParams,
-    build_lexicon,
     english_words,
     lemma,
     lexicon_hash,
     load_lexicon,
     save_lexicon,
 )
+from qa.lexicon_build import build_lexicon
 
 TINY_TEXT = """\
 米国は半導体のサプライチェーンを強化し、輸出管理を見直す。
