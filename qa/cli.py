@@ -197,6 +197,24 @@ def bench(
 
 
 @app.command()
+def fit(
+    gold: GoldOpt = None,
+    index_dir: IndexOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Where to write the weights [default: qa/answer_model.json]")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; write nothing")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit the answer ranker and abstention model on the gold set (cross-validated by slide)."""
+    from qa.fit_report import run_fit
+
+    _, items = _load_gold_split(gold, "all")
+    with user_errors():
+        report = run_fit(items, index_dir, out, write=not dry_run)
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else report["table"])
+
+
+@app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question in Japanese or English")],
     llm: Annotated[str | None, typer.Option(

@@ -19,6 +19,9 @@ class FusionParams:
     # sentence better than the whole passage; it helps English most (dev MRR 0.645 -> 0.789).
     sentence_weight: dict[str, float] = field(default_factory=lambda: {"ja": 0.5, "en": 1.0})
     candidates: int = 50
+    # English questions reach BM25 through the lexicon: up to this many Japanese headwords per
+    # English phrase (its gloss senses ranked first).
+    bridge_headwords: int = 1
 
 
 def rrf(rankings: list[list[int]], weights: list[float], k: int = 60) -> list[tuple[int, float]]:

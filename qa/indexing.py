@@ -1,4 +1,4 @@
-"""Build, save and load the index: FAISS vectors + JSONL passages + manifest.json.
+"""Build, save and load the index: FAISS vectors + JSONL passages + lexicon + manifest.json.
 
 Nothing is pickled. A build is written to a temporary sibling folder and swapped in,
 so a crash mid-build leaves the previous index usable. Loading checks the manifest
@@ -7,6 +7,7 @@ against the corpus, the model and this package's version.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -21,17 +22,19 @@ from qa import __version__
 from qa.chunking import ChunkParams, chunk, embedding_text, sentence_spans
 from qa.config import embed_model
 from qa.corpus import corpus_fingerprint, load_corpus
-from qa.errors import IndexLoadError
+from qa.errors import IndexLoadError, LexiconError
+from qa.lexicon import Lexicon, lexicon_hash, load_lexicon, save_lexicon
 from qa.records import Passage
 from qa.segmenting import segmenter_info, terms
 from qa.store import FaissStore, StoreError
 from qa.text import join_lines
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 UNIT_VECTORS = "sentences.npy"  # one row per sentence/table row, in passage order
 TITLED_VECTORS = "sentences_titled.npy"  # the same sentences embedded after their slide title
+LEXICON = "lexicon.json"  # the English -> Japanese bridge (JMdict/JMnedict, corpus-restricted)
 
 
 @dataclass
@@ -51,12 +54,14 @@ class Manifest:
     n_passages: int
     built_at: str = ""
     build_seconds: float = 0.0
+    # {"dictionary", "dictionary_version", "sha256", counts}; None: built without the bridge
+    lexicon: dict | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict) -> Manifest:
         known = {f for f in cls.__dataclass_fields__}
-        missing = known - set(data) - {"built_at", "build_seconds", "extra"}
+        missing = known - set(data) - {"built_at", "build_seconds", "lexicon", "extra"}
         if missing:
             raise IndexLoadError(f"manifest is missing fields: {', '.join(sorted(missing))}")
         return cls(**{k: v for k, v in data.items() if k in known})
@@ -73,6 +78,7 @@ class Index:
     unit_vectors: np.ndarray  # (total sentences, dim), rows in passage order
     titled_vectors: np.ndarray  # same rows, each embedded as "<slide title> <sentence>"
     unit_offsets: list[int]  # first row of each passage's sentences in unit_vectors
+    lexicon: Lexicon | None = None  # English questions' bridge to Japanese BM25 terms
 
     def passage_units(self, idx: int, titled: bool = False) -> tuple[list[tuple[int, int]], np.ndarray]:
         a = self.unit_offsets[idx]
@@ -96,8 +102,11 @@ def _offsets(units: list[list[tuple[int, int]]]) -> list[int]:
 
 
 def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
-                progress: bool = True) -> Manifest:
-    """Chunk, tokenise and embed the corpus; write the index atomically to ``index_dir``."""
+                progress: bool = True, bridge: bool = True, dictionary: Path | None = None) -> Manifest:
+    """Chunk, tokenise and embed the corpus; write the index atomically to ``index_dir``.
+
+    ``bridge`` builds the English -> Japanese lexicon from JMdict (``dictionary``: its SQLite
+    file, default the installed ``jamdict-data``); without it English questions use raw terms."""
     t0 = time.perf_counter()
     params = params or ChunkParams()
     files = load_corpus(corpus_dir)
@@ -120,6 +129,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams
     # sentence to a Japanese question (dev accuracy 0.709 -> 0.818), worse for English ones.
     titled_vectors = embedder.encode_passages(titled_texts, progress=progress)
     store = FaissStore.from_vectors(vectors)
+    lexicon = _build_lexicon([f.text for f in files], dictionary) if bridge else None
     manifest = Manifest(
         format_version=FORMAT_VERSION, package_version=__version__,
         model_id=embedder.model_id, model_fingerprint=embedder.fingerprint(), dim=int(vectors.shape[1]),
@@ -128,16 +138,34 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams
         segmenter=segmenter_info(),
         corpus={f.name: f.sha256 for f in files}, n_passages=len(passages),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        lexicon=_lexicon_record(lexicon) if lexicon else None,
     )
     manifest.build_seconds = round(time.perf_counter() - t0, 2)
     _write_atomically(Path(index_dir), manifest, passages, p_terms, units,
-                      {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors}, store)
+                      {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors}, store, lexicon)
     return manifest
+
+
+def _build_lexicon(texts: list[str], dictionary: Path | None) -> Lexicon:
+    from qa.lexicon_build import build_lexicon
+
+    try:
+        return build_lexicon(texts, dictionary)
+    except LexiconError as exc:
+        raise IndexLoadError(f"cannot build the English bridge: {exc}") from exc
+
+
+def _lexicon_record(lexicon: Lexicon) -> dict:
+    meta = lexicon.meta
+    return {"dictionary": meta.get("dictionary"), "dictionary_version": meta.get("dictionary_version"),
+            "licence": meta.get("licence"), "counts": meta.get("counts"),
+            "sha256": lexicon_hash(lexicon)}
 
 
 def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passage],
                       p_terms: list[list[str]], units: list[list[tuple[int, int]]],
-                      arrays: dict[str, np.ndarray], store: FaissStore) -> None:
+                      arrays: dict[str, np.ndarray], store: FaissStore,
+                      lexicon: Lexicon | None = None) -> None:
     parent = index_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -149,6 +177,8 @@ def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passag
         store.save(tmp)
         for name, arr in arrays.items():
             np.save(tmp / name, np.asarray(arr, dtype=np.float32), allow_pickle=False)
+        if lexicon is not None:
+            save_lexicon(lexicon, tmp / LEXICON)
         with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
             for p, t, u in zip(passages, p_terms, units):
                 fh.write(json.dumps(_passage_row(p, t, u), ensure_ascii=False) + "\n")
@@ -234,7 +264,24 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | 
             raise IndexLoadError(f"index at {index_dir}: {name} is out of step with the "
                                  "passages. Rebuild with `qa index`")
     return Index(index_dir, manifest, passages, p_terms, store, units, unit_vectors,
-                 titled_vectors, _offsets(units))
+                 titled_vectors, _offsets(units), _read_lexicon(index_dir, manifest))
+
+
+def _read_lexicon(index_dir: Path, manifest: Manifest) -> Lexicon | None:
+    """The index's lexicon, refused when missing, corrupt or not the one the manifest names."""
+    if not manifest.lexicon:
+        return None
+    path = index_dir / LEXICON
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IndexLoadError(f"{path} is missing: rebuild with `qa index`") from exc
+    if hashlib.sha256(data).hexdigest() != manifest.lexicon.get("sha256"):
+        raise IndexLoadError(f"{path} does not match the manifest: rebuild with `qa index`")
+    try:
+        return load_lexicon(path)
+    except LexiconError as exc:
+        raise IndexLoadError(f"{exc}: rebuild with `qa index`") from exc
 
 
 def _read_unit_vectors(path: Path) -> np.ndarray:

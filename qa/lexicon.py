@@ -296,7 +296,8 @@ def from_json(data: object) -> Lexicon:
     return Lexicon(entries, phrases, meta)
 
 
-def _canonical(data: dict) -> bytes:
+def canonical_json(data: dict) -> bytes:
+    """The bytes a lexicon is saved as (sorted keys, no spaces): its hash is the file's."""
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
@@ -307,7 +308,7 @@ def save_lexicon(lex: Lexicon, path: str | Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".lexicon-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(_canonical(to_json(lex)))
+            f.write(canonical_json(to_json(lex)))
         os.chmod(tmp, 0o644)  # mkstemp makes it 0600
         os.replace(tmp, path)
     except BaseException:
@@ -333,4 +334,4 @@ def lexicon_hash(lex_or_path: Lexicon | str | Path) -> str:
         data = to_json(lex_or_path)
     else:
         data = to_json(load_lexicon(lex_or_path))
-    return hashlib.sha256(_canonical(data)).hexdigest()
+    return hashlib.sha256(canonical_json(data)).hexdigest()

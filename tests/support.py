@@ -151,3 +151,14 @@ def write_lines(path: Path, objs: list) -> Path:
     path.write_text("\n".join(o if isinstance(o, str) else json.dumps(o, ensure_ascii=False)
                               for o in objs) + "\n", encoding="utf-8")
     return path
+
+
+def never_abstaining(model):
+    """``model`` with its abstention thresholds out of reach: every question is answered (the
+    fake embedder's cosines are not calibrated like e5's)."""
+    from dataclasses import replace
+
+    from qa.answer_model import AnswerModel
+
+    return AnswerModel({lang: replace(lm, abstain_at=2.0, hedge_at=2.0) for lang, lm in model.languages.items()},
+                       model.provenance)
