@@ -17,7 +17,8 @@ from collections import Counter
 from pathlib import Path
 
 from qa.question_analysis import answer_type
-from qa.spans import matches, table_cells, typed_spans
+from qa.span_names import typed_spans
+from qa.spans import matches, table_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = re.compile(r"^\s*[(（][^()（）]{1,6}[)）]\s+\S")

@@ -74,7 +74,7 @@ def untranslated_share(question: Question, idf: dict[str, float], lexicon=None) 
 
 def gather(question: Question, hits: list[Hit], ranked, retriever, top_passages: int = 5) -> Gathered:
     """The question's candidate lines and retrieval signals from the loaded ``retriever``."""
-    cands = candidates(question, hits, retriever.lines, retriever.idf, top_passages)
+    cands = candidates(question, hits, retriever.lines, retriever.idf, top_passages, retriever.previous)
     vec = question.vector
     top = hits[:3]
     cos = [float(vec @ retriever.passage_vector(h.id)) for h in top] if vec is not None else [0.0]
@@ -139,7 +139,7 @@ def _citations(chosen: list[Candidate]) -> tuple[list[Citation], list[Quote]]:
     for c in chosen:
         if c.header and c.header not in headers_done:  # a row is quoted with its header line
             headers_done.add(c.header)
-            cites.append(cite(len(cites) + 1, c.passage, *c.header))
+            cites.append(cite(len(cites) + 1, c.header_passage or c.passage, *c.header))
             quotes.append(Quote(len(cites), c.header_text, True))
         cites.append(cite(len(cites) + 1, c.passage, c.start, c.end))
         quotes.append(Quote(len(cites), c.text))

@@ -15,8 +15,8 @@ from langchain_core.runnables import RunnableLambda
 
 from qa import citations as cites
 from qa import prompts
-from qa.answer_texts import NO_ANSWER
 from qa.answer_model import AnswerModel, load_model
+from qa.answer_texts import NO_ANSWER
 from qa.answering import Extraction, extract, gather, make_question
 from qa.config import Config, check_backend
 from qa.errors import LLMError

@@ -19,7 +19,8 @@ from qa.features import QUESTION_TERMS, Candidate, Question
 
 QUESTION_FEATURES = (
     "top_cos", "cos_margin", "sentence_cos", "missing_idf", "missing_idf_best", "missing_numbers",
-    "missing_names", "untranslated", "no_typed_line", "best_score", "score_margin", "bm25_agrees",
+    "missing_numbers_best", "missing_names", "untranslated", "no_typed_line", "best_untyped",
+    "best_score", "score_margin", "bm25_agrees",
 )
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9\-&]*[A-Z0-9][A-Za-z0-9\-&]*|[A-Z][a-z]+")
@@ -46,7 +47,7 @@ def missing_numbers(question: str, passage_text: str) -> int:
     return sum(1 for n in set(_DIGITS.findall(q)) if not any(f in text for f in number_forms(n)))
 
 
-def missing_names(question: str, passage_text: str, language: str) -> int:
+def missing_names(question: str, passage_text: str, language: str = "ja") -> int:
     """Latin names and acronyms of the question (CBAM, ASEAN5, TSMC) the passages lack. An
     English question's ordinary capitalised words are skipped: only acronyms count there."""
     text = fold(passage_text)
@@ -96,14 +97,18 @@ def question_features(question: Question, signals: Signals, ranked: list[Candida
     best = float(scores[order[0]]) if len(order) else -10.0
     second = float(scores[order[1]]) if len(order) > 1 else best - 1.0
     expects = question.answer_type.typed or question.answer_type.kind in ("place", "name")
+    top = ranked[int(order[0])] if len(order) else None
+    best_text = f"{top.passage.title} {top.passage.text}" if top else ""
     values = {
         "top_cos": cos[0], "cos_margin": cos[0] - cos[1], "sentence_cos": signals.sentence_cos,
         "missing_idf": missing_idf(question.terms, signals.top_terms, idf),
         "missing_idf_best": missing_idf(question.terms, signals.best_terms, idf),
         "missing_numbers": float(missing_numbers(question.text, signals.top_text)),
+        "missing_numbers_best": float(missing_numbers(question.text, best_text)),
         "missing_names": float(missing_names(question.text, signals.top_text, question.language)),
         "untranslated": signals.untranslated,
         "no_typed_line": float(expects and not any(c.spans for c in ranked)),
+        "best_untyped": float(expects and top is not None and not top.spans),
         "best_score": best, "score_margin": best - second, "bm25_agrees": float(signals.bm25_agrees),
     }
     return np.array([values[n] for n in QUESTION_FEATURES], dtype=np.float64)

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from qa.config import MODES, check_mode
 from qa.errors import ModeError, OptionError
-from qa.question_analysis import answer_type
 from qa.gold import GoldItem, select_split
 from qa.metrics import (
     RANK_DEPTH,
@@ -30,6 +29,7 @@ from qa.metrics import (
     normalise,
     row_correct,
 )
+from qa.question_analysis import answer_type
 from qa.report import write_report
 
 

@@ -20,7 +20,8 @@ from qa.citations import display
 from qa.question_analysis import AnswerType
 from qa.records import Hit, Passage
 from qa.segmenting import terms
-from qa.spans import Span, matches, numeric_spans, table_cells, typed_spans
+from qa.span_names import typed_spans
+from qa.spans import Span, matches, numeric_spans, table_cells
 
 TABLE_ROW = re.compile(r"^\S.{0,30}?(\s+[-−▲]?[0-9０-９][0-9０-９.,]*%?){1,}\s*$")
 TABLE_HEADER = re.compile(r"(\(%\)|（%）|[0-9]{4}\s*年.*[0-9]{4}\s*年)")
@@ -41,8 +42,8 @@ QUESTION_TERMS = frozenset(
 
 FEATURES = (
     "cos", "titled_cos", "prev_cos", "first", "lex", "prev_lex", "context_lex", "title_lex",
-    "novelty", "type_match", "type_missing", "inv_rank", "row", "header", "heading", "caption",
-    "latin", "length", "doc_english",
+    "novelty", "answer_like", "label_like", "type_match", "type_missing", "inv_rank", "row",
+    "header", "heading", "caption", "latin", "length", "doc_english",
 )
 
 
@@ -58,6 +59,7 @@ class Candidate:
     text: str  # display form (line breaks folded)
     header: tuple[int, int] | None  # a table row's header line (absolute offsets)
     header_text: str
+    header_passage: Passage | None  # the passage holding that header (this one or one above)
     raw: str  # the line's verbatim source text (``spans`` offsets are into it)
     spans: tuple[Span, ...]  # typed spans of the line that match the question's answer type
     columns: tuple[str, ...]  # for a table row, each span's column header ("2021年"), else ""
@@ -147,10 +149,26 @@ def _wants_names(answer_type: AnswerType) -> bool:
     return bool({answer_type.kind, *answer_type.also} & {"place", "name", "list"})
 
 
+def header_above(passage: Passage, lines, previous) -> tuple[Passage, int, int, str, int] | None:
+    """The last table header line of the passages above ``passage`` in its slide (a table
+    split across passages): its passage, offsets, text and line number."""
+    p = previous(passage.id)
+    while p is not None:
+        _, spans, _, _ = lines(p.id)
+        for j in range(len(spans) - 1, -1, -1):
+            a, b = spans[j]
+            text = display(p.text[a - p.start:b - p.start])
+            if TABLE_HEADER.search(text) and not is_table_row(text):
+                return p, a, b, text, j
+        p = previous(p.id)
+    return None
+
+
 def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float],
-               top_passages: int = 5) -> list[Candidate]:
-    """Every line of the top passages with its features. ``lines(passage_id, titled)`` gives
-    a passage's line spans and their vectors (plain, or embedded after the slide title)."""
+               top_passages: int = 5, previous=lambda passage_id: None) -> list[Candidate]:
+    """Every line of the top passages with its features. ``lines(passage_id)`` gives a passage,
+    its line spans and their vectors (plain, and embedded after the slide title);
+    ``previous(passage_id)`` the passage above it in the same slide, or None."""
     raw: list[dict] = []
     names = _wants_names(question.answer_type)
     asks_source = bool(_ASKS_SOURCE.search(question.text))
@@ -162,13 +180,22 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
         texts = [display(passage.text[a - passage.start:b - passage.start]) for a, b in spans]
         title_terms = line_terms(passage.title)
         header: tuple[int, int] | None = None
+        header_passage: Passage | None = None
         header_text, header_raw, header_cos = "", "", (0.0, 0.0)
+        above = header_above(passage, lines, previous) if any(is_table_row(t) for t in texts) else None
+        if above is not None:  # a table continued from the passage above
+            header_passage, ha, hb, header_text, hj = above
+            header = (ha, hb)
+            if q is not None:
+                _, _, hv, htv = lines(header_passage.id)
+                header_cos = (float(hv[hj] @ q), float(htv[hj] @ q))
+            header_raw = header_passage.text[ha - header_passage.start:hb - header_passage.start]
         for j, ((a, b), text) in enumerate(zip(spans, texts)):
             row = is_table_row(text)
             is_header = bool(TABLE_HEADER.search(text)) and not row
             if is_header:
                 header, header_text, header_cos = (a, b), text, (float(cos[j]), float(tcos[j]))
-                header_raw = passage.text[a - passage.start:b - passage.start]
+                header_raw, header_passage = passage.text[a - passage.start:b - passage.start], passage
             own_header = header if row and header else None
             ctx = f"{header_text} {text}" if own_header else text
             c, tc = float(cos[j]), float(tcos[j])
@@ -188,6 +215,7 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
             raw.append(dict(
                 passage=passage, rank=hit.rank, position=j, start=a, end=b, text=text, header=own_header,
                 header_text=header_text if own_header else "", raw=raw_line, spans=found,
+                header_passage=header_passage if own_header else None,
                 columns=tuple(col for _, col in pairs),
                 cos=c, titled_cos=tc,
                 prev_cos=max((float(x) for x in cos[lo:j]), default=None),
@@ -197,6 +225,12 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
                 context_lex=coverage(question.terms, ctx_terms | prev_terms | title_terms, idf),
                 title_lex=coverage(question.terms, title_terms, idf),
                 novelty=novelty(question.terms, ctx_terms, idf),
+                # interactions: a line that adds new words in a context that matches the question
+                # (an answer), or one that only repeats the question's words (a label)
+                answer_like=novelty(question.terms, ctx_terms, idf) * coverage(
+                    question.terms, ctx_terms | prev_terms | title_terms, idf),
+                label_like=coverage(question.terms, ctx_terms, idf) * (
+                    1 - novelty(question.terms, ctx_terms, idf)),
                 type_match=float(bool(found)),
                 type_missing=float(_expects_span(question.answer_type) and not found),
                 inv_rank=1.0 / hit.rank, row=float(row), header_line=float(is_header),
@@ -217,7 +251,8 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
                       header=r["header_line"])
         x = np.array([values[name] for name in FEATURES], dtype=np.float64)
         out.append(Candidate(r["passage"], r["rank"], r["position"], r["start"], r["end"], r["text"],
-                             r["header"], r["header_text"], r["raw"], r["spans"], r["columns"], x))
+                             r["header"], r["header_text"], r["header_passage"], r["raw"], r["spans"],
+                             r["columns"], x))
     return out
 
 

@@ -34,7 +34,8 @@ def run_fit(items: list[GoldItem], index_dir: Path | None = None, out: Path | No
         test = [e for e in mine if e.item.split == "test"]
         if dev and test:
             report["dev_to_test"][lang] = dev_to_test(dev, test)
-    gold_sha = hashlib.sha256("\n".join(f"{i.id}:{i.question}:{i.answer_keys}" for i in items).encode()).hexdigest()
+    gold_text = "\n".join(f"{i.id}:{i.question}:{i.answer_keys}" for i in items)
+    gold_sha = hashlib.sha256(gold_text.encode()).hexdigest()
     provenance = {"fitted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                   "gold_questions": len(items), "gold_sha256": gold_sha[:16],
                   "index_model": retriever.index.manifest.model_id, "settings": report["settings"],
@@ -52,8 +53,7 @@ def table(report: dict) -> str:
     lines = [head]
     for name, key in (("cross-val", "cv"), ("dev->test", "dev_to_test")):
         for lang, m in report[key].items():
-            cells = "".join(f"{'-' if m.get(c) is None else format(m[c], '.3f' if c != 'median_answer_chars' else '.0f'):>13}"
-                            for c in COLUMNS)
+            cells = "".join(f"{_cell(m.get(c), c):>13}" for c in COLUMNS)
             lines.append(f"{name:<14}{lang:<5}{cells}")
     for lang, s in report["settings"].items():
         lines.append(f"{lang}: ranker C={s['ranker_C']}, second-line margin={s['second_margin']}, "
@@ -61,3 +61,9 @@ def table(report: dict) -> str:
     if report.get("written"):
         lines.append(f"Wrote {report['written']}")
     return "\n".join(lines)
+
+
+def _cell(value, column: str) -> str:
+    if value is None:
+        return "-"
+    return format(value, ".0f" if column == "median_answer_chars" else ".3f")

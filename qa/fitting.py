@@ -142,19 +142,25 @@ def top_line_accuracy(examples: Sequence[Example], rankers: Sequence[LinearModel
 
 def thresholds(p: np.ndarray, unanswerable: np.ndarray, wrong: np.ndarray) -> tuple[float, float]:
     """``abstain_at``: the lowest P(unanswerable) that abstains on at most 5% of answerable
-    questions; ``hedge_at``: below it, the cut with the best Youden J for "this answer is wrong"
-    (wrong or unanswerable) among the rest."""
+    questions; ``hedge_at``: below it, where answers become more likely wrong (or unanswerable)
+    than right, so "low confidence" means "more likely wrong than right"."""
     answerable = np.sort(p[~unanswerable])
     k = int(np.floor(MAX_FALSE_ABSTENTION * len(answerable)))
     abstain_at = float(answerable[-k - 1] + 1e-6) if len(answerable) > k else 1.0
     kept = p < abstain_at
-    bad, good = p[kept & (wrong | unanswerable)], p[kept & ~(wrong | unanswerable)]
-    best, hedge_at = -1.0, abstain_at
-    for t in np.unique(p[kept]):
-        j = (bad >= t).mean() - (good >= t).mean() if len(bad) and len(good) else -1.0
-        if j > best:
-            best, hedge_at = j, float(t)
-    return abstain_at, min(hedge_at, abstain_at)
+    bad = (wrong | unanswerable)[kept]
+    return abstain_at, min(_even_odds(p[kept], bad), abstain_at)
+
+
+def _even_odds(p: np.ndarray, bad: np.ndarray) -> float:
+    """Where a logistic fit of "the answer is wrong" on P(unanswerable) crosses one half."""
+    from sklearn.linear_model import LogisticRegression
+
+    if bad.all() or not bad.any():
+        return 0.0 if bad.all() else 1.0
+    fit = LogisticRegression(C=1e6, max_iter=5000).fit(p.reshape(-1, 1), bad)
+    slope, intercept = float(fit.coef_[0][0]), float(fit.intercept_[0])
+    return float(-intercept / slope) if slope > 0 else 1.0
 
 
 def language_model(examples: Sequence[Example], c: float, models, margin: float
@@ -190,7 +196,8 @@ def choose(examples: Sequence[Example]) -> tuple[float, float, list]:
             best_c, best_acc, best_models = c, acc, models
     best_margin, best_score = SECOND_MARGINS[0], -1.0
     for margin in SECOND_MARGINS:
-        lm_answers = [_answer(e, LanguageModel(r, a, 1.1, 1.1, margin)) for e, (r, a) in zip(examples, best_models)]
+        lm_answers = [_answer(e, LanguageModel(r, a, 1.1, 1.1, margin))
+                      for e, (r, a) in zip(examples, best_models)]
         score = np.mean([answer_correct(x.answer, False, e.item.answer_keys, True)
                          for e, x in zip(examples, lm_answers) if e.item.answerable])
         if score > best_score + 1e-9:

@@ -144,6 +144,13 @@ class Retriever:
     def position(self, passage_id: str) -> int:
         return self._position[passage_id]
 
+    def previous(self, passage_id: str) -> Passage | None:
+        """The passage just above ``passage_id`` in the same slide, or None."""
+        i = self._position[passage_id]
+        if i == 0 or self.index.passages[i - 1].section != self.index.passages[i].section:
+            return None
+        return self.index.passages[i - 1]
+
     @property
     def doc_year(self) -> int | None:
         """The year the corpus mostly speaks of (its most frequent 19xx/20xx), which dates
@@ -152,7 +159,8 @@ class Retriever:
             import re
             from collections import Counter
 
-            years = Counter(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", " ".join(p.text for p in self.passages)))
+            text = " ".join(p.text for p in self.passages)
+            years = Counter(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", text))
             self._doc_year = int(years.most_common(1)[0][0]) if years else None
         return self._doc_year
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from qa.spans import Span
+from qa.spans import Span, numeric_spans
 
 _SUBTYPE = {"地名": "place", "人名": "person", "組織名": "org"}
 # Latin names: acronyms (RCEP, G7, COP26), hyphenated (J-Bridge, GO-JEK) and multi-word titles
@@ -159,3 +159,9 @@ def list_items(span: Span) -> list[Span]:
             out.append(Span("item", item, pos + lead, pos + lead + len(item)))
         pos += len(part) + 1
     return out
+
+
+def typed_spans(text: str) -> list[Span]:
+    """Every typed span of ``text`` (numeric kinds, then names and lists), sorted by start."""
+    spans = numeric_spans(text) + name_spans(text) + list_spans(text)
+    return sorted(spans, key=lambda s: (s.start, -(s.end - s.start), s.kind))

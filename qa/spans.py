@@ -192,14 +192,6 @@ def numeric_spans(text: str) -> list[Span]:
     return out
 
 
-def typed_spans(text: str) -> list[Span]:
-    """Every typed span of ``text`` (numeric kinds, then names and lists), sorted by start."""
-    from qa.span_names import list_spans, name_spans
-
-    spans = numeric_spans(text) + name_spans(text) + list_spans(text)
-    return sorted(spans, key=lambda s: (s.start, -(s.end - s.start), s.kind))
-
-
 _TYPE_KINDS = {
     "amount": {"amount"},
     "percentage": {"percentage"},

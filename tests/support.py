@@ -160,5 +160,5 @@ def never_abstaining(model):
 
     from qa.answer_model import AnswerModel
 
-    return AnswerModel({lang: replace(lm, abstain_at=2.0, hedge_at=2.0) for lang, lm in model.languages.items()},
-                       model.provenance)
+    out = {lang: replace(lm, abstain_at=2.0, hedge_at=2.0) for lang, lm in model.languages.items()}
+    return AnswerModel(out, model.provenance)

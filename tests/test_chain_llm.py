@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from llm_standins import OpenAIStandin, closed_port_url
-
 from support import never_abstaining
 
 from qa.answer_model import load_model

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from qa.english import to_english
-from qa.spans import Span, table_cells, typed_spans
+from qa.span_names import typed_spans
+from qa.spans import Span, table_cells
 
 
 def span_of(line: str, text: str) -> Span:

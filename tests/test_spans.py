@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.question_analysis import AnswerType, answer_type
-from qa.span_names import list_items
-from qa.spans import Span, matches, numeric_spans, table_cells, typed_spans
+from qa.span_names import list_items, typed_spans
+from qa.spans import Span, matches, numeric_spans, table_cells
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "trade_policy_2021.txt"
 
