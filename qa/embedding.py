@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.config import DEFAULT_MODEL, Config
+from qa.config import DEFAULT_MODEL, Config, embed_model
 from qa.errors import EmbeddingError
 
 
@@ -59,7 +59,7 @@ def weights_fingerprint(model) -> str:
 
 def resolve_model(model: str | None) -> str:
     """Map the configured model to what sentence-transformers loads (building the bundle)."""
-    model = model or Config.from_env().model
+    model = embed_model(model)
     if model == DEFAULT_MODEL:
         from qa import e5_bundle
 

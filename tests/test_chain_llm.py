@@ -7,6 +7,7 @@ from llm_standins import OpenAIStandin, closed_port_url
 from support import never_abstaining
 
 from qa.answer_model import load_model
+from qa.answer_texts import NO_ANSWER
 from qa.chain import Assistant
 from qa.config import Config
 from qa.retrieving import Retriever
@@ -46,9 +47,9 @@ def test_llm_answer_streams_and_its_quote_is_verified(make_assistant, tiny_corpu
 
 
 def test_llm_saying_not_covered_is_an_abstention(make_assistant):
-    with OpenAIStandin("資料には記載が見つかりませんでした。") as server:
+    with OpenAIStandin(NO_ANSWER["ja"]) as server:
         answer = make_assistant(server.base_url).ask(QUESTION)
-    assert answer.abstained and answer.answer == "資料には記載が見つかりませんでした。"
+    assert answer.abstained and answer.answer == NO_ANSWER["ja"]
     assert answer.passages and not answer.citations
 
 
