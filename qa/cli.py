@@ -245,7 +245,7 @@ def chat(
         "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")] = None,
     index_dir: IndexOpt = None,
 ) -> None:
-    """Open the chat page (streamed answers with cited passages) and its /ask and /search API."""
+    """Open the chat page with its APIs: /ask and /search, OpenAI-compatible /v1, MCP at /mcp."""
     if llm is not None:
         with user_errors():
             check_backend(llm)
@@ -260,6 +260,21 @@ def chat(
         raise fail(f"could not load the assistant: {exc}") from None
     except OSError as exc:
         raise fail(f"could not serve on {host}:{port}: {exc}") from None
+
+
+@app.command("mcp")
+def mcp_stdio(
+    llm: Annotated[str | None, typer.Option(
+        "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")] = None,
+    index_dir: IndexOpt = None,
+) -> None:
+    """Serve the MCP tools search, ask and get_slide over stdio (for Claude Desktop and other agents)."""
+    if llm is not None:
+        with user_errors():
+            check_backend(llm)
+    from qa.mcp_server import run_stdio
+
+    run_stdio(index_dir=str(index_dir) if index_dir else None, llm=llm)
 
 
 def main() -> None:
