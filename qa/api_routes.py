@@ -54,8 +54,8 @@ def check_access(access: Access, authorization: str | None) -> oa.ApiError | Non
         return None
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), access.key.encode()):
-        return oa.ApiError(401, "missing or wrong API key: send the header Authorization: Bearer <QA_API_KEY>",
-                           "authentication_error", code="invalid_api_key")
+        return oa.ApiError(401, "missing or wrong API key: send the header Authorization: Bearer "
+                           "<QA_API_KEY>", "authentication_error", code="invalid_api_key")
     return None
 
 
