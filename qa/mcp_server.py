@@ -7,6 +7,7 @@ server over streamable HTTP at ``/mcp`` (see ``qa.api_routes``). The tools call 
 
 from __future__ import annotations
 
+import logging
 import threading
 import traceback
 import unicodedata
@@ -134,7 +135,10 @@ def build_server(service: ChatService, gate: threading.Semaphore | None = None):
 
     from qa import __version__
 
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     server = MCPServer(NAME, instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
+    root.handlers[:], root.level = handlers, level  # the SDK sets up root logging: keep the app's
     tools = Tools(service, gate)
     read_only = ToolAnnotations(readOnlyHint=True, openWorldHint=False, idempotentHint=True)
     server.add_tool(tools.search, name="search", title="Search the document", description=SEARCH_DOC,

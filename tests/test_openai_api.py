@@ -122,3 +122,16 @@ def test_ask_result_always_has_confidence():
     assert ask_result(ANSWER)["confidence"] is None
     assert ask_result({**ANSWER, "confidence": 0.8})["confidence"] == 0.8
     assert "passages" not in ask_result(ANSWER)
+
+
+def test_building_the_mcp_server_leaves_the_apps_logging_alone(monkeypatch):
+    import logging
+
+    from qa.chat_service import ChatService
+    from qa.mcp_server import build_server
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # as in `qa chat`: no handler, library DEBUG unseen
+    level = root.level
+    build_server(ChatService())
+    assert root.handlers == [] and root.level == level
