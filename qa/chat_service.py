@@ -241,6 +241,14 @@ class ChatService:
         assistant = self.assistant_for(answerer)
         return assistant.ask(question, history_pairs(history), k=_k(k), mode=check_mode(mode)).to_dict()
 
+    def stream(self, question: str, k: int = 5, mode: str = "hybrid", answerer: str | None = None,
+               history=None, timeout: float = 300.0) -> Iterator[str | Answer]:
+        """The answer's text pieces, then the ``Answer``; a bad request raises here, before
+        the first piece."""
+        self.wait(timeout)
+        assistant = self.assistant_for(answerer)
+        return assistant.stream(question, history_pairs(history), k=_k(k), mode=check_mode(mode))
+
     def search(self, query: str, k: int = 5, mode: str = "hybrid", timeout: float = 300.0) -> list[dict]:
         """The top-k passages as ``qa search --json`` prints them."""
         assistant = self.wait(timeout)

@@ -23,6 +23,8 @@ app = typer.Typer(
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [default: ./index]")]
 ModeOpt = Annotated[str, typer.Option("--mode", help="hybrid | dense | bm25")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs")]
+LlmOpt = Annotated[str | None, typer.Option(
+    "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")]
 ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="sentence-transformers hub id or local folder [default: QA_EMBED_MODEL or bundled e5]")]
 
@@ -40,6 +42,13 @@ def user_errors():
         yield
     except UserError as exc:
         raise fail(str(exc)) from None
+
+
+def check_llm(llm: str | None) -> None:
+    """Refuse an unknown ``--llm`` before anything heavy is imported."""
+    if llm is not None:
+        with user_errors():
+            check_backend(llm)
 
 
 @app.command()
@@ -217,8 +226,7 @@ def fit(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question in Japanese or English")],
-    llm: Annotated[str | None, typer.Option(
-        "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")] = None,
+    llm: LlmOpt = None,
     k: Annotated[int, typer.Option("-k", help="Passages to retrieve")] = 5,
     mode: ModeOpt = "hybrid",
     index_dir: IndexOpt = None,
@@ -259,14 +267,11 @@ def chat(
     port: Annotated[int, typer.Option("--port", help="Port of the web page and API")] = 7860,
     share: Annotated[bool, typer.Option(
         "--share/--no-share", help="Also open a public gradio.live link")] = False,
-    llm: Annotated[str | None, typer.Option(
-        "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")] = None,
+    llm: LlmOpt = None,
     index_dir: IndexOpt = None,
 ) -> None:
-    """Open the chat page (streamed answers with cited passages) and its /ask and /search API."""
-    if llm is not None:
-        with user_errors():
-            check_backend(llm)
+    """Open the chat page with its APIs: /ask and /search, OpenAI-compatible /v1, MCP at /mcp."""
+    check_llm(llm)
     if not 0 < port < 65536:
         raise fail(f"--port must be between 1 and 65535, not {port}")
     from qa import web
@@ -278,6 +283,18 @@ def chat(
         raise fail(f"could not load the assistant: {exc}") from None
     except OSError as exc:
         raise fail(f"could not serve on {host}:{port}: {exc}") from None
+
+
+@app.command("mcp")
+def mcp_stdio(
+    llm: LlmOpt = None,
+    index_dir: IndexOpt = None,
+) -> None:
+    """Serve the MCP tools search, ask and get_slide over stdio (for Claude Desktop and other agents)."""
+    check_llm(llm)
+    from qa.mcp_server import run_stdio
+
+    run_stdio(index_dir=str(index_dir) if index_dir else None, llm=llm)
 
 
 def main() -> None:

@@ -32,6 +32,10 @@ class BackendError(OptionError):
     """Unknown answerer backend."""
 
 
+class SectionError(OptionError):
+    """Unknown slide (section) id."""
+
+
 class GoldError(UserError, ValueError):
     """The gold file is missing or malformed (message names the line)."""
 

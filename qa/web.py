@@ -2,7 +2,8 @@
 
 Run ``qa chat`` (or ``python app.py``). The page is served at once and shows a status
 line while the model loads; the Assistant is loaded once per process, never per request.
-Programs call the ``/ask`` and ``/search`` endpoints with ``gradio_client``.
+Programs call the ``/ask`` and ``/search`` endpoints with ``gradio_client``, the OpenAI-compatible
+``/v1`` routes or the MCP tools at ``/mcp`` (``api_options``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ def launch_options() -> dict:
              "Meiryo", "sans-serif"]
     theme = gr.themes.Soft(font=fonts, font_mono=["ui-monospace", "Noto Sans Mono CJK JP", "monospace"])
     return {"theme": theme, "css": CSS, "ssr_mode": False}
+
+
+def api_options(service: ChatService, host: str, share: bool = False) -> dict:
+    """``launch()`` keywords that add the programs' API (OpenAI-compatible ``/v1`` and MCP
+    ``/mcp``, see ``qa.api_routes``) to Gradio's app, guarded by ``QA_API_KEY``."""
+    from qa.api_routes import api_lifespan
+
+    key = getattr(service.config, "server_key", "")
+    return {"app_kwargs": {"lifespan": api_lifespan(service, host, key, share)}}
 
 
 def build_demo(service: ChatService, lang: str = "ja"):
@@ -176,8 +186,10 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, llm: s
     log("starting the web server…")
     demo = build_demo(service)  # imports Gradio (a few seconds) before the model load competes for CPU
     demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
-                **launch_options())  # fails fast on a busy port, before any model loading
+                **launch_options(), **api_options(service, host, share))  # fails fast on a busy port
     service.start()
+    url = demo.local_url.rstrip("/")
+    log(f"API for programs: {url}/v1 (OpenAI-compatible), {url}/mcp (MCP, streamable HTTP)")
     log(f"page ready at {demo.local_url} ({time.perf_counter() - t0:.1f} s); "
            "it shows a status line until the model is loaded")
     if share and demo.share_url:

@@ -93,7 +93,7 @@ def running_app(service, lang: str = "ja"):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                **web.launch_options())
+                **web.launch_options(), **web.api_options(service, "127.0.0.1"))
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
