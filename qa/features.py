@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from qa.chunking import PART_HEADING, SLIDE_HEADING
 from qa.citations import display
 from qa.question_analysis import AnswerType
 from qa.records import Hit, Passage
@@ -83,23 +84,40 @@ class Question:
     english_words: frozenset[str] = frozenset()  # lemmas of an English question's content words
 
 
+@dataclass(frozen=True)
+class TermWeights:
+    """The IDF of a question's content terms that the index knows, computed once a question."""
+
+    weights: dict[str, float]
+    total: float
+
+    @classmethod
+    def of(cls, query_terms: list[str], idf: dict[str, float]) -> TermWeights:
+        weights = {t: idf[t] for t in set(query_terms) if t in idf and t not in QUESTION_TERMS}
+        return cls(weights, sum(weights.values()))
+
+    def coverage(self, unit_terms: frozenset[str] | set[str]) -> float:
+        """IDF-weighted share of the question's terms that the unit contains."""
+        if self.total <= 0:
+            return 0.0
+        return sum(w for t, w in self.weights.items() if t in unit_terms) / self.total
+
+
 def coverage(query_terms: list[str], unit_terms: set[str] | frozenset[str], idf: dict[str, float]) -> float:
     """IDF-weighted share of the query's known content terms that the unit contains."""
-    known = [t for t in set(query_terms) if t in idf and t not in QUESTION_TERMS]
-    total = sum(idf[t] for t in known)
-    if total <= 0:
-        return 0.0
-    return sum(idf[t] for t in known if t in unit_terms) / total
+    return TermWeights.of(query_terms, idf).coverage(unit_terms)
 
 
-def novelty(query_terms: list[str], unit_terms: frozenset[str], idf: dict[str, float]) -> float:
+def novelty(query_terms: list[str] | set[str], unit_terms: frozenset[str], idf: dict[str, float]) -> float:
     """IDF-weighted share of the unit's terms that the question does not already say."""
-    known = [t for t in unit_terms if t in idf]
-    total = sum(idf[t] for t in known)
-    if total <= 0:
-        return 0.0
-    q = set(query_terms)
-    return sum(idf[t] for t in known if t not in q) / total
+    total = new = 0.0
+    for t in unit_terms:
+        w = idf.get(t)
+        if w is not None:
+            total += w
+            if t not in query_terms:
+                new += w
+    return new / total if total > 0 else 0.0
 
 
 @lru_cache(maxsize=8192)
@@ -120,8 +138,6 @@ def is_table_row(text: str) -> bool:
 
 def is_heading_like(text: str, title: str) -> bool:
     """A slide heading, or a short label line: no full stop, no figure."""
-    from qa.chunking import PART_HEADING, SLIDE_HEADING
-
     if SLIDE_HEADING.match(text) or PART_HEADING.match(text):
         return True
     if title and title in text and len(text) < len(title) + 12:
@@ -170,6 +186,8 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
     its line spans and their vectors (plain, and embedded after the slide title);
     ``previous(passage_id)`` the passage above it in the same slide, or None."""
     raw: list[dict] = []
+    weights = TermWeights.of(question.terms, idf)
+    asked = set(question.terms)
     names = _wants_names(question.answer_type)
     asks_source = bool(_ASKS_SOURCE.search(question.text))
     for hit in hits[:top_passages]:
@@ -220,17 +238,7 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
                 cos=c, titled_cos=tc,
                 prev_cos=max((float(x) for x in cos[lo:j]), default=None),
                 first=float(j == 0),
-                lex=coverage(question.terms, ctx_terms, idf),
-                prev_lex=coverage(question.terms, prev_terms, idf),
-                context_lex=coverage(question.terms, ctx_terms | prev_terms | title_terms, idf),
-                title_lex=coverage(question.terms, title_terms, idf),
-                novelty=novelty(question.terms, ctx_terms, idf),
-                # interactions: a line that adds new words in a context that matches the question
-                # (an answer), or one that only repeats the question's words (a label)
-                answer_like=novelty(question.terms, ctx_terms, idf) * coverage(
-                    question.terms, ctx_terms | prev_terms | title_terms, idf),
-                label_like=coverage(question.terms, ctx_terms, idf) * (
-                    1 - novelty(question.terms, ctx_terms, idf)),
+                **_lexical(weights, asked, ctx_terms, prev_terms, title_terms, idf),
                 type_match=float(bool(found)),
                 type_missing=float(_expects_span(question.answer_type) and not found),
                 inv_rank=1.0 / hit.rank, row=float(row), header_line=float(is_header),
@@ -254,6 +262,18 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
                              r["header"], r["header_text"], r["header_passage"], r["raw"], r["spans"],
                              r["columns"], x))
     return out
+
+
+def _lexical(weights: TermWeights, asked: set[str], line: frozenset[str], prev: frozenset[str],
+             title: frozenset[str], idf: dict[str, float]) -> dict[str, float]:
+    """The term features of a line: coverage of the question by the line, its neighbours, its
+    context and its title; how much it adds; and two interactions, a line that adds new words
+    in a context matching the question (an answer) or one that only repeats them (a label)."""
+    lex, context = weights.coverage(line), weights.coverage(line | prev | title)
+    new = novelty(asked, line, idf)
+    return {"lex": lex, "prev_lex": weights.coverage(prev), "context_lex": context,
+            "title_lex": weights.coverage(title), "novelty": new, "answer_like": new * context,
+            "label_like": lex * (1 - new)}
 
 
 def _expects_span(answer_type: AnswerType) -> bool:
