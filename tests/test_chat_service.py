@@ -168,7 +168,7 @@ def test_follow_up_gets_the_plain_history(service, assistant):
 def test_settings_are_passed_and_checked(service, assistant):
     chat(service, "G7?", mode="bm25", k=3.0)
     assert assistant.calls[-1]["mode"] == "bm25" and assistant.calls[-1]["k"] == 3
-    assert "k must be between 1 and 20" in chat(service, "G7?", k=0)[-1]
+    assert "k must be between 1 and 10" in chat(service, "G7?", k=11)[-1]  # the slider's limit
     assert "unknown mode" in chat(service, "G7?", mode="magic")[-1]
     assert "unknown answerer" in chat(service, "G7?", answerer="gpt")[-1]
     assert "&#x27;ollama&#x27; is not configured here" in chat(service, "G7?", answerer="ollama")[-1]
