@@ -19,7 +19,7 @@ from qa.chat_service import MAX_K, ChatService, load_assistant, log
 from qa.errors import LoadError, UserError
 from qa.page_assets import CSS, JS
 from qa.questions import message_text
-from qa.render import reply_id, user_html
+from qa.render import plain_question, reply_id, user_html
 from qa.ui_text import (
     EXAMPLES,
     UI_LANGUAGES,
@@ -82,39 +82,49 @@ def build_demo(service: ChatService, lang: str = "ja"):
                                      max_length=2000, elem_id="qa-comment")
                 comment_send = gr.Button(t["feedback_send"], scale=1, elem_id="qa-comment-send")
             feedback_note = gr.Markdown(visible=False, elem_id="qa-feedback-note")
-        question, busy, voted = gr.State(""), gr.State(False), gr.State(None)
+        voted = gr.State(None)  # (reply id, liked) of the last vote, for its comment
 
-        def take(text: str, history: list, ui_value: str, is_busy: bool):
-            """A sent question joins the chat at once, as typed; a blank one (or one sent while
-            an answer is still coming) is not sent at all."""
-            if is_busy or not (text or "").strip():
-                return gr.skip(), gr.skip(), "", gr.skip()
+        def take(text: str, history: list, ui_value: str):
+            """A sent question joins the chat at once, as typed; a blank one, or one sent while
+            an answer is still coming, is not sent (it stays in the box)."""
+            if not (text or "").strip() or not _settled(history):
+                return gr.skip(), gr.skip()
             shown = {"role": "user", "content": user_html(text, ui_language(ui_value))}
-            return gr.Textbox(value="", submit_btn=False, stop_btn=True), [*history, shown], text, True
+            return gr.Textbox(value="", submit_btn=False, stop_btn=True), [*history, shown]
 
-        def answer(text: str, history: list, ui_value, mode_value, k_value, backend):
-            if not text:
+        def answer(history: list, ui_value, mode_value, k_value, backend):
+            """Stream the answer to the question the chat ends with (none: nothing to do)."""
+            if not history or history[-1].get("role") != "user":
                 yield gr.skip()
                 return
-            before = history[:-1]
-            for message in service.respond(text, before, ui_value, mode_value, k_value, backend):
+            question = plain_question(message_text(history[-1].get("content")))
+            for message in service.respond(question, history[:-1], ui_value, mode_value, k_value, backend):
                 yield [*history, {"role": "assistant", "content": message}]
 
-        def done():
-            return gr.Textbox(submit_btn=True, stop_btn=False), False, ""
+        def done(history: list):
+            return gr.Textbox(submit_btn=True, stop_btn=False) if _settled(history) else gr.skip()
 
-        def pick(history: list, ui_value: str, is_busy: bool, example: gr.SelectData):
-            return take(message_text(example.value), history, ui_value, is_busy)
+        def stopped(history: list, ui_value: str):
+            """The answer being written is cut off where it was, and marked so."""
+            if history and not _settled(history):
+                note = f'<div class="qa-stopped qa-meta">{labels(ui_language(ui_value))["stopped"]}</div>'
+                if history[-1].get("role") == "assistant":  # keep what was written so far
+                    note = message_text(history[-1].get("content")) + note
+                    history = history[:-1]
+                history = [*history, {"role": "assistant", "content": note}]
+            return gr.Textbox(submit_btn=True, stop_btn=False), history
 
-        taken = [textbox, chatbot, question, busy]
-        asking = [question, chatbot, ui_lang, mode, k, answerer]
-        runs = []
-        for trigger, fn, inputs in ((textbox.submit, take, [textbox, chatbot, ui_lang, busy]),
-                                    (chatbot.example_select, pick, [chatbot, ui_lang, busy])):
-            shown = trigger(fn, inputs, taken, queue=False, **quiet)
-            runs.append(shown.then(answer, asking, chatbot, **quiet))
-            runs[-1].then(done, None, [textbox, busy, question], **quiet)
-        textbox.stop(done, None, [textbox, busy, question], cancels=runs, **quiet)
+        def pick(history: list, ui_value: str, example: gr.SelectData):
+            return take(message_text(example.value), history, ui_value)
+
+        runs = []  # "multiple": a send right after a blank one must not be dropped as a repeat
+        every = {**quiet, "trigger_mode": "multiple"}
+        for trigger, fn, inputs in ((textbox.submit, take, [textbox, chatbot, ui_lang]),
+                                    (chatbot.example_select, pick, [chatbot, ui_lang])):
+            shown = trigger(fn, inputs, [textbox, chatbot], queue=False, **every)
+            runs.append(shown.then(answer, [chatbot, ui_lang, mode, k, answerer], chatbot, **every))
+            runs[-1].then(done, chatbot, textbox, **every)
+        textbox.stop(stopped, [chatbot, ui_lang], [textbox, chatbot], cancels=runs, **quiet)
 
         if service.feedback is not None:
             def like(history: list, ui_value: str, data: gr.LikeData):
@@ -195,6 +205,17 @@ def build_demo(service: ChatService, lang: str = "ja"):
                         viewer, slide_pick, slide_view, comment, comment_send], **quiet)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX)
     return demo
+
+
+def _settled(history: list) -> bool:
+    """Whether the chat is not waiting for an answer: it ends with a final answer, an error or
+    a stopped answer (or is empty)."""
+    if not history:
+        return True
+    last = history[-1]
+    text = message_text(last.get("content"))
+    return last.get("role") == "assistant" and any(
+        f'class="{name}' in text for name in ("qa-reply", "qa-error", "qa-stopped"))
 
 
 def _reply_at(history: list, index) -> str:
