@@ -42,6 +42,7 @@ CSS = """
 .qa-fold[open] .qa-preview, .qa-fold[open] .qa-more, .qa-fold:not([open]) .qa-less { display: none; }
 .qa-fold[open] .qa-q { margin-top: .3em; max-height: 60vh; overflow-y: auto; }
 #qa-status { font-size: .92em; }
+#qa-status [data-testid="status-tracker"] { display: none !important; }  /* the line is the progress */
 #qa-feedback-note { font-size: .88em; }
 """
 
@@ -112,15 +113,21 @@ JS = r"""
     }
   }, true);
 
-  // 4. Loading status: count seconds on this page's clock from the server's last figure, so a
-  //    busy server (loading the model) cannot leave a stale number on screen.
-  const seen = new WeakMap();
+  // 4. Loading status: the seconds count on this page's clock. While the model loads, the busy
+  //    server delivers its figures late (a figure can arrive seconds after it was computed), so
+  //    each figure only moves the estimated start earlier, never later: the count never shows a
+  //    stale number and never runs backwards.
+  let start = Infinity;
+  const counted = new WeakSet();
   setInterval(() => {
+    const now = performance.now() / 1000;
     document.querySelectorAll('.qa-elapsed').forEach((el) => {
-      if (!seen.has(el)) seen.set(el, [parseFloat(el.textContent) || 0, performance.now()]);
-      const [base, at] = seen.get(el);
-      el.textContent = String(Math.round(base + (performance.now() - at) / 1000));
+      if (!counted.has(el)) {
+        counted.add(el);
+        start = Math.min(start, now - (parseFloat(el.textContent) || 0));
+      }
+      el.textContent = String(Math.max(0, Math.round(now - start)));
     });
-  }, 500);
+  }, 250);
 }
 """

@@ -38,7 +38,7 @@ TEXT: dict[str, dict[str, str]] = {
         "feedback_send": "コメントを送る", "feedback_saved": "コメントを保存しました。",
         "feedback_off": "フィードバックの記録はオフです。", "feedback_gone": "この回答の記録が見つかりません"
                                                                    "（サーバーが再起動されました）。",
-        "stage_wait": "起動中", "stage_index": "索引を作成中（初回のみ）",
+        "starting": "準備中です…", "stage_wait": "起動中", "stage_index": "索引を作成中（初回のみ）",
         "stage_load": "索引を読み込み中", "stage_warm": "埋め込みモデルを読み込み中",
         "ready": "✔ 準備完了: {n} 箇所・{s} スライドを検索できます。", "started": "（起動 {t:.1f} 秒）",
         "failed": "✖ 読み込みに失敗しました: {msg}",
@@ -70,7 +70,8 @@ TEXT: dict[str, dict[str, str]] = {
         "feedback_send": "Send comment", "feedback_saved": "Comment saved.",
         "feedback_off": "Feedback is not recorded here.", "feedback_gone": "This answer is no longer "
                                                                           "known (the server restarted).",
-        "stage_wait": "starting", "stage_index": "building the index (first run only)",
+        "starting": "Getting ready…", "stage_wait": "starting",
+        "stage_index": "building the index (first run only)",
         "stage_load": "loading the index", "stage_warm": "loading the embedding model",
         "ready": "✔ Ready: searching {n} passages on {s} slides.", "started": " (Started in {t:.1f} s.)",
         "failed": "✖ Loading failed: {msg}",

@@ -54,7 +54,8 @@ def build_demo(service: ChatService, lang: str = "ja"):
         with gr.Row():
             with gr.Column(scale=4):
                 header = gr.Markdown(_header(t), elem_id="qa-header")
-                status = gr.Markdown(service.status(lang), elem_id="qa-status")
+                settled = service.ready or service.error  # else no seconds baked in: they would be stale
+                status = gr.Markdown(service.status(lang) if settled else t["starting"], elem_id="qa-status")
             ui_lang = gr.Radio(list(UI_LANGUAGES), value=language_label(lang), label="表示言語 / UI language",
                                scale=0, min_width=220, elem_id="qa-ui-lang")
         timer = gr.Timer(1.0, active=not service.ready)
