@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterator
 from functools import partial
 
 import gradio as gr
@@ -159,7 +160,7 @@ def build_demo(service: ChatService, lang: str = "ja"):
                 return service.search(query, k, mode)
 
         def chat(message: str, language: str = "日本語", mode: str = "hybrid", k: int = 5,
-                 answerer: str = ""):
+                 answerer: str = "") -> Iterator[str]:
             """The chat page's messages for one question: status lines, the growing answer,
             then the answer with its cited passages, as HTML."""
             yield from service.respond(message, [], language, mode, k, answerer or None)
