@@ -269,6 +269,10 @@ def chat(
         "--share/--no-share", help="Also open a public gradio.live link")] = False,
     llm: LlmOpt = None,
     index_dir: IndexOpt = None,
+    feedback: Annotated[bool, typer.Option(
+        "--feedback/--no-feedback",
+        help="Keep 👍/👎 on answers in QA_FEEDBACK_DIR "
+             "[default: ~/.local/share/qa-trade-policy/feedback]")] = True,
 ) -> None:
     """Open the chat page with its APIs: /ask and /search, OpenAI-compatible /v1, MCP at /mcp."""
     check_llm(llm)
@@ -278,7 +282,7 @@ def chat(
 
     try:
         web.serve(host=host, port=port, share=share, llm=llm,
-                  index_dir=str(index_dir) if index_dir else None)
+                  index_dir=str(index_dir) if index_dir else None, feedback=feedback)
     except LoadError as exc:
         raise fail(f"could not load the assistant: {exc}") from None
     except OSError as exc:
@@ -295,6 +299,27 @@ def mcp_stdio(
     from qa.mcp_server import run_stdio
 
     run_stdio(index_dir=str(index_dir) if index_dir else None, llm=llm)
+
+
+feedback_app = typer.Typer(help="The chat's 👍/👎 feedback.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path | None, typer.Option("--out", help="Gold JSONL to write [default: print it]")] = None,
+    folder: Annotated[Path | None, typer.Option(
+        "--dir", help="Feedback folder [default: QA_FEEDBACK_DIR]")] = None,
+) -> None:
+    """Write the down-voted questions as gold lines (answer: null) for a person to fill in;
+    `qa eval --gold FILE` reads the file."""
+    from qa.feedback import export_gold
+
+    with user_errors():
+        n, text = export_gold(folder or Config.from_env().feedback_dir, out)
+    if out is None:
+        typer.echo(text, nl=False)
+    typer.echo(f"{n} down-voted question(s){f' written to {out}' if out else ''}.", err=True)
 
 
 def main() -> None:

@@ -36,6 +36,12 @@ def _cache_dir() -> Path:
     return Path(base)
 
 
+def _feedback_dir() -> Path:
+    """QA_FEEDBACK_DIR, else a per-user data folder outside the repository."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return _env_path("QA_FEEDBACK_DIR", Path(base) / "qa-trade-policy" / "feedback")
+
+
 @dataclass(frozen=True)
 class Config:
     index_dir: Path
@@ -51,6 +57,7 @@ class Config:
     server_key: str = field(default="", repr=False)  # QA_API_KEY: clients of our own API must send it
     secrets: tuple[str, ...] = field(default=(), repr=False)  # values to redact from messages
     cache_dir: Path = field(default_factory=_cache_dir)
+    feedback_dir: Path = field(default_factory=_feedback_dir)  # where the chat's 👍/👎 are kept
     max_corpus_mb: float = DEFAULT_MAX_CORPUS_MB
     torch_threads: int = 1  # per query; a bulk index build uses every core
 
@@ -71,6 +78,7 @@ class Config:
             server_key=env(SERVER_KEY_VAR, ""),
             secrets=tuple(v for k in SECRET_VARS if (v := env(k, ""))),
             cache_dir=_cache_dir(),
+            feedback_dir=_feedback_dir(),
             max_corpus_mb=float(env("QA_MAX_CORPUS_MB", str(DEFAULT_MAX_CORPUS_MB))),
             torch_threads=int(env("QA_TORCH_THREADS", "1")),
         )

@@ -40,6 +40,10 @@ class GoldError(UserError, ValueError):
     """The gold file is missing or malformed (message names the line)."""
 
 
+class FeedbackError(UserError, OSError):
+    """The feedback folder or file cannot be read or written."""
+
+
 class IndexLoadError(UserError, RuntimeError):
     """The index is missing, corrupt or does not match the corpus/model (message says how)."""
 
