@@ -20,6 +20,7 @@ CSS = """
 .qa-meta { font-size: .8em; opacity: .7; margin-left: .3em; }
 .qa-passage { font-size: .9em; margin-top: .25em; line-height: 1.6; }
 .qa-card mark, .qa-slide mark { background: #ffd43b; color: #111; padding: 0 .1em; border-radius: 2px; }
+.qa-card mark.qa-fact { background: #ff922b; font-weight: 700; }
 .qa-open summary { cursor: pointer; font-size: .85em; margin-top: .3em; color: var(--color-accent); }
 .qa-slide { font-size: .88em; max-height: 26em; overflow-y: auto; margin-top: .3em; }
 .qa-slide-head { margin-bottom: .3em; }

@@ -32,19 +32,23 @@ def esc(text: str) -> str:
     return html.escape(text.replace("\r", ""), quote=True)
 
 
-def source_html(raw: str, marks: list[tuple[int, int]] = ()) -> str:
+_OPEN = {1: "<mark>", 2: '<mark class="qa-fact">'}
+
+
+def source_html(raw: str, marks: list[tuple[int, int]] = (), fact: tuple[int, int] | None = None) -> str:
     """Escaped HTML of verbatim source text: mid-word line breaks joined, other breaks as
-    <br>, and the characters at ``marks`` (offsets into ``raw``) inside <mark>."""
+    <br>, the characters at ``marks`` (offsets into ``raw``) inside <mark>, and those of the
+    short answer's ``fact`` inside <mark class="qa-fact">."""
     clean, where = join_with_map(raw)
     out: list[str] = []
-    inside = False
+    state = 0
     for ch, w in zip(clean, where):
-        hit = any(a <= w < b for a, b in marks)
-        if hit != inside:
-            out.append("<mark>" if hit else "</mark>")
-            inside = hit
+        now = 2 if fact and fact[0] <= w < fact[1] else 1 if any(a <= w < b for a, b in marks) else 0
+        if now != state:
+            out.append(("</mark>" if state else "") + _OPEN.get(now, ""))
+            state = now
         out.append("<br>" if ch == "\n" else esc(ch))
-    if inside:
+    if state:
         out.append("</mark>")
     return "".join(out)
 
@@ -107,11 +111,14 @@ def by_passage(citations: list[Citation]) -> dict[str, list[Citation]]:
     return groups
 
 
-def _cited_body(cites: list[Citation], source: Passage | Hit | None) -> str:
-    """The cited passage with every quote from it marked (the quotes alone if it is unknown)."""
+def _cited_body(cites: list[Citation], source: Passage | Hit | None,
+                fact: tuple[int, int] | None = None) -> str:
+    """The cited passage with every quote from it marked (the quotes alone if it is unknown),
+    and the short answer's span (absolute ``fact`` offsets) marked apart."""
     if source is None:
         return "<br>".join(source_html(c.quote, [(0, len(c.quote))]) for c in cites)
-    return source_html(source.text, [(c.start - source.start, c.end - source.start) for c in cites])
+    local = (fact[0] - source.start, fact[1] - source.start) if fact else None
+    return source_html(source.text, [(c.start - source.start, c.end - source.start) for c in cites], local)
 
 
 def render_answer(answer: Answer, lang: str, retriever=None, reply_id: str = "", asked: str = "") -> str:
@@ -150,7 +157,9 @@ def render_answer(answer: Answer, lang: str, retriever=None, reply_id: str = "",
             slide, n = slide_of(cites[0].section)
             refs = "".join(f'<span class="qa-ref">[{c.n}]</span>' for c in cites)
             label = f'{refs} {_section_title(cites[0].section, cites[0].title)}'
-            cards.append(_card(label, hit, _cited_body(cites, source), slide, lang, n))
+            fact = answer.highlight if answer.highlight and source is not None and \
+                source.start <= answer.highlight[0] < source.end else None
+            cards.append(_card(label, hit, _cited_body(cites, source, fact), slide, lang, n))
     parts = []
     notice = answer.notice
     asked_chars = len(" ".join(asked.split()))

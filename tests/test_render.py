@@ -96,3 +96,10 @@ def test_long_questions_are_folded_and_the_reply_says_when_one_was_cut():
     assert "The question was" not in reply  # the English notice is not repeated
     english = render_answer(answer, "en", asked=typed)
     assert "Your question was 5,000 characters long; only the first 1,000 were used." in english
+
+
+def test_the_short_answer_is_marked_apart_inside_its_quote():
+    from qa.render import source_html
+
+    html = source_html("米国「救済」計画（1.9兆ドル。", [(0, 16)], fact=(9, 15))
+    assert html == '<mark>米国「救済」計画（</mark><mark class="qa-fact">1.9兆ドル</mark><mark>。</mark>'
