@@ -19,7 +19,7 @@ from qa.answer_model import AnswerModel, LanguageModel, probability
 from qa.answer_texts import NO_ANSWER
 from qa.citations import cite
 from qa.composing import Quote, ShortAnswer, compose, glossary, short_answer
-from qa.confidence import Signals, has_content, question_features
+from qa.confidence import Signals, fold, has_content, question_features
 from qa.features import Candidate, Question, candidates, line_terms
 from qa.question_analysis import answer_type
 from qa.records import Citation, Hit
@@ -50,13 +50,19 @@ class Gathered:
     idf: dict[str, float]  # the index's Lucene idf of every term
 
 
-def make_question(text: str, language: str, query_terms: list[str], vector, lexicon=None) -> Question:
+def make_question(text: str, language: str, query_terms: list[str], vector, lexicon=None,
+                  headwords: int = 5) -> Question:
+    """The question as the answerer sees it; an English one also keeps its content words and
+    its phrases' translations (``headwords`` a phrase, as retrieval used them)."""
     english = frozenset()
+    groups = tuple((t,) for t in dict.fromkeys(query_terms))
     if language == "en" and lexicon is not None:
         from qa.lexicon import english_words
 
         english = frozenset(w for w, _, _ in english_words(text) if not w.isdigit())
-    return Question(text, language, list(query_terms), vector, answer_type(text, language), english)
+        groups = tuple(m.terms for m in lexicon.translate(text, headwords) if m.terms)
+    return Question(text, language, list(query_terms), vector, answer_type(text, language), english,
+                    groups)
 
 
 def untranslated_share(question: Question, idf: dict[str, float], lexicon=None) -> float:
@@ -68,7 +74,7 @@ def untranslated_share(question: Question, idf: dict[str, float], lexicon=None) 
         covered = [(m.start, m.end) for m in lexicon.translate(question.text)]
         missing = [w for w, a, b in words if not any(s <= a and b <= e for s, e in covered)]
         return len(missing) / len(words) if words else 1.0
-    content = [t for t in question.terms if has_content([t])]
+    content = [t for t in question.terms if has_content([t])]  # Japanese: terms unknown to the corpus
     return sum(t not in idf for t in content) / len(content) if content else 1.0
 
 
@@ -115,21 +121,24 @@ def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
 
 
 def pick_span(c: Candidate, question: Question) -> int | None:
-    """Which of the line's typed spans answers: the table column of the question's year, else
-    the span with most question terms around it, else the first."""
-    if not c.spans:
-        return None
+    """Which of the line's typed spans answers: the table column of the question's year, else,
+    of the spans the question does not itself name ("G7" in "where was the G7 summit"), the
+    one with most question terms around it, else the first."""
     years = set(_YEAR.findall(question.text))
     for i, col in enumerate(c.columns):
         if col and any(y in col for y in years):
             return i
+    asked = fold(question.text)
+    fresh = [i for i, s in enumerate(c.spans) if fold(s.text) not in asked]
+    if not fresh:
+        return None
     q = set(question.terms)
 
     def around(i: int) -> int:
         s = c.spans[i]
         return len(q & line_terms(c.raw[max(0, s.start - 20):s.end + 20]))
 
-    return max(range(len(c.spans)), key=lambda i: (around(i), -i))
+    return max(fresh, key=lambda i: (around(i), -i))
 
 
 def _citations(chosen: list[Candidate]) -> tuple[list[Citation], list[Quote]]:

@@ -102,7 +102,12 @@ class Assistant:
         return out
 
     def warm_up(self) -> None:
+        """Load the model, then read every line of the index once (terms and numbers), so
+        answering reads cached lines instead of running Sudachi on them."""
+        from qa.features import warm_lines
+
         self.retriever.warm_up()
+        warm_lines(self.retriever)
 
     # --- chain steps -----------------------------------------------------------------
 
@@ -134,7 +139,8 @@ class Assistant:
         vec = ranked.query_vec if ranked.query_vec is not None else r.embed_query(turn.query)
         turn.timings["retrieve_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         t1 = time.perf_counter()
-        question = make_question(turn.query, turn.language, ranked.query_terms, vec, r.index.lexicon)
+        question = make_question(turn.query, turn.language, ranked.query_terms, vec, r.index.lexicon,
+                                 r.fusion.bridge_headwords)
         gathered = gather(question, turn.hits, ranked, r)
         turn.offline = extract(gathered, self.model, r.index.lexicon, r.doc_year)
         turn.timings["answer_ms"] = round((time.perf_counter() - t1) * 1000, 2)

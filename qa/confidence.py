@@ -57,16 +57,21 @@ def missing_names(question: str, passage_text: str, language: str = "ja") -> int
     return sum(1 for n in names if n.lower() not in text)
 
 
-def missing_idf(query_terms: list[str], passage_terms: set[str], idf: dict[str, float]) -> float:
-    """IDF mass of the question's content terms the passages lack; a term the document never
-    uses counts as the rarest term."""
+def missing_idf(groups: tuple[tuple[str, ...], ...], passage_terms: set[str] | frozenset[str],
+                idf: dict[str, float]) -> float:
+    """IDF mass of the question's content the passages lack. ``groups``: one tuple of terms per
+    thing the question names (a Japanese term; an English phrase's translations, any of which
+    will do); a group counts when none of its terms occurs, at its rarest term's IDF (a term the
+    document never uses counts as the rarest of all)."""
     rare = max(idf.values(), default=1.0)
     total = 0.0
-    for t in set(query_terms) - passage_terms - QUESTION_TERMS:
-        if t in idf:
-            total += idf[t]
-        elif _JA_CHAR.search(t) or any(ch.isdigit() for ch in t):
-            total += rare
+    for group in groups:
+        content = [t for t in group if t not in QUESTION_TERMS]
+        if not content or any(t in passage_terms for t in content):
+            continue
+        known = [idf[t] for t in content if t in idf]
+        unknown = any(_JA_CHAR.search(t) or any(ch.isdigit() for ch in t) for t in content if t not in idf)
+        total += max(known + ([rare] if unknown or not known else []))
     return total
 
 
@@ -101,8 +106,8 @@ def question_features(question: Question, signals: Signals, ranked: list[Candida
     best_text = f"{top.passage.title} {top.passage.text}" if top else ""
     values = {
         "top_cos": cos[0], "cos_margin": cos[0] - cos[1], "sentence_cos": signals.sentence_cos,
-        "missing_idf": missing_idf(question.terms, signals.top_terms, idf),
-        "missing_idf_best": missing_idf(question.terms, signals.best_terms, idf),
+        "missing_idf": missing_idf(question.term_groups, signals.top_terms, idf),
+        "missing_idf_best": missing_idf(question.term_groups, signals.best_terms, idf),
         "missing_numbers": float(missing_numbers(question.text, signals.top_text)),
         "missing_numbers_best": float(missing_numbers(question.text, best_text)),
         "missing_names": float(missing_names(question.text, signals.top_text, question.language)),

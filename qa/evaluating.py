@@ -171,6 +171,8 @@ def run_eval(gold: Sequence[GoldItem], retriever, assistant=None, k: int = 5,
 
     started = time.time()
     _warm_up(retriever, modes)
+    if assistant is not None and hasattr(assistant, "warm_up"):
+        assistant.warm_up()  # line caches too: answer timings then measure answering alone
     rows: list[dict] = []
     bar = tqdm(total=len(items) * len(modes), desc="eval", unit="q", disable=not progress)
     for m in modes:

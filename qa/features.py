@@ -82,6 +82,9 @@ class Question:
     vector: np.ndarray | None
     answer_type: AnswerType
     english_words: frozenset[str] = frozenset()  # lemmas of an English question's content words
+    # what the question names, as groups of alternative terms: each Japanese term alone, or an
+    # English phrase's translations (any one of them found means the phrase is found)
+    term_groups: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,18 @@ def line_terms(text: str) -> frozenset[str]:
 def line_spans(text: str, with_names: bool) -> tuple[Span, ...]:
     """Typed spans of a line; names and lists (Sudachi) only when the question wants them."""
     return tuple(typed_spans(text) if with_names else numeric_spans(text))
+
+
+def warm_lines(retriever) -> None:
+    """Fill the line caches for every passage of a loaded retriever (a chat server does this
+    once after loading, so answering does not segment lines on the user's time)."""
+    for p in retriever.passages:
+        _, spans, _, _ = retriever.lines(p.id)
+        for a, b in spans:
+            raw = p.text[a - p.start:b - p.start]
+            line_terms(display(raw))
+            line_spans(raw, False)
+        line_terms(p.title)
 
 
 def is_table_row(text: str) -> bool:

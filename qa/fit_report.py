@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from qa.answer_model import MODEL_FILE, AnswerModel, save_model
+from qa.errors import OptionError
 from qa.fitting import collect, dev_to_test, fit_language
 from qa.gold import GoldItem
 
@@ -19,6 +20,10 @@ def run_fit(items: list[GoldItem], index_dir: Path | None = None, out: Path | No
             write: bool = True) -> dict:
     from qa.retrieving import Retriever
 
+    try:
+        import sklearn  # noqa: F401 - fitting only; answering needs numpy alone
+    except ImportError:
+        raise OptionError("qa fit needs scikit-learn: pip install -e '.[dev]'") from None
     t0 = time.perf_counter()
     retriever = Retriever.load(index_dir=index_dir)
     examples = collect(items, retriever)

@@ -27,6 +27,7 @@ RANKER_C = (0.03, 0.3, 3.0)
 ABSTENTION_C = 0.3
 SECOND_MARGINS = (0.0, 0.5, 1.0, 2.0)
 MAX_FALSE_ABSTENTION = 0.05  # abstain on at most this share of answerable questions (CV)
+MAX_HEDGED = 0.5  # hedge at most this share of answerable questions' answers (CV)
 NEGATIVES_PER_POSITIVE = 20
 
 
@@ -51,7 +52,8 @@ def collect(items: Sequence[GoldItem], retriever, k: int = 5, mode: str = "hybri
         text = clean_question(item.question).text
         hits, ranked = retriever.search_with_evidence(text, k=k, mode=mode)
         vec = ranked.query_vec if ranked.query_vec is not None else retriever.embed_query(text)
-        q = make_question(text, detect_language(text), ranked.query_terms, vec, retriever.index.lexicon)
+        q = make_question(text, detect_language(text), ranked.query_terms, vec, retriever.index.lexicon,
+                          retriever.fusion.bridge_headwords)
         g = gather(q, hits, ranked, retriever)
         keys = [normalise(key) for key in item.answer_keys]
         labels = np.array([any(key in normalise(c.context) for key in keys) for c in g.candidates], bool)
@@ -149,7 +151,10 @@ def thresholds(p: np.ndarray, unanswerable: np.ndarray, wrong: np.ndarray) -> tu
     abstain_at = float(answerable[-k - 1] + 1e-6) if len(answerable) > k else 1.0
     kept = p < abstain_at
     bad = (wrong | unanswerable)[kept]
-    return abstain_at, min(_even_odds(p[kept], bad), abstain_at)
+    # never hedge more than half of the answers to questions the document does answer: where
+    # the signal is weak (English) the crossing is unstable, and hedging everything helps nobody
+    floor = float(np.quantile(answerable, MAX_HEDGED))
+    return abstain_at, min(max(_even_odds(p[kept], bad), floor), abstain_at)
 
 
 def _even_odds(p: np.ndarray, bad: np.ndarray) -> float:
