@@ -1,7 +1,8 @@
-"""The answering chain (LangChain LCEL) and the ``Assistant`` that runs it.
+"""The answering chain and the ``Assistant`` that runs it.
 
 question -> language -> follow-up condensing -> retrieval -> answerer -> citation check ->
-``Answer``. Offline extractive by default; an LLM server on request."""
+``Answer``. Offline extractive by default; an LLM server on request. The steps compose as an
+LCEL-shaped ``qa.pipeline.Steps`` (LangChain loads only when asked for a Runnable)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from langchain_core.runnables import RunnableLambda
-
 from qa import citations as cites
 from qa import prompts
 from qa.answer_model import AnswerModel, load_model
@@ -20,6 +19,7 @@ from qa.answer_texts import NO_ANSWER
 from qa.answering import Extraction, extract, gather, make_question
 from qa.config import Config, check_backend
 from qa.errors import LLMError
+from qa.pipeline import Steps
 from qa.questions import clean_question, detect_language, normalise_history
 from qa.records import Answer, Citation, Hit
 from qa.retrieving import Retriever
@@ -74,12 +74,11 @@ class Assistant:
         self.model = model or load_model()
         self.sources = self._load_sources()
         self._chat_model = None
-        # LCEL: question -> language -> follow-up condensing -> retrieval (the shared front),
-        # then the extractive answerer with its citation check. An LLM answer is streamed
-        # token by token after the same front (see _stream_llm).
-        self._retrieval_chain = (RunnableLambda(self._prepare) | RunnableLambda(self._condense)
-                                 | RunnableLambda(self._retrieve))
-        self._extractive_chain = self._retrieval_chain | RunnableLambda(self._extractive)
+        # question -> language -> follow-up condensing -> retrieval (the shared front), then
+        # the extractive answerer with its citation check. An LLM answer is streamed token by
+        # token after the same front (see _stream_llm). ``.as_runnable()`` gives LCEL chains.
+        self._retrieval_chain = Steps(self._prepare, self._condense, self._retrieve)
+        self._extractive_chain = self._retrieval_chain | self._extractive
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, llm: str | None = None,

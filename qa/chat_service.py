@@ -55,9 +55,8 @@ def load_assistant(index_dir: str | Path | None = None, llm: str | None = None,
 
         report("index", str(exc))
         cfg = Config.from_env(index_dir=Path(index_dir) if index_dir else None, llm=llm)
-        embedder = SentenceTransformerEmbedder(cfg.model)
-        build_index(cfg.corpus_dir, cfg.index_dir, embedder, progress=True)
-        retriever = Retriever.load(index_dir=cfg.index_dir, embedder=embedder)
+        build_index(cfg.corpus_dir, cfg.index_dir, SentenceTransformerEmbedder(cfg.model), progress=True)
+        retriever = Retriever.load(index_dir=cfg.index_dir)  # queries: the engine load_embedder picks
         report("load", "")
         assistant = Assistant.load(index_dir=cfg.index_dir, llm=cfg.llm, retriever=retriever)
     report("warm", "")

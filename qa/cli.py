@@ -193,16 +193,31 @@ def bench(
     corpus: Annotated[Path | None, typer.Option(
         "--corpus", help="Corpus folder [default: ./corpus]")] = None,
     gold: GoldOpt = None,
+    startup_only: Annotated[bool, typer.Option(
+        "--startup-only", help="Only cold starts, the chat's first answer and encode latency")] = False,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Cold-start rounds")] = 5,
 ) -> None:
-    """Benchmark this pipeline against a LangChain-tutorial baseline, side by side."""
+    """Benchmark cold starts and both query engines, and this pipeline against a
+    LangChain-tutorial baseline, side by side."""
     from qa.bench import format_bench, run_bench
+    from qa.bench_startup import format_startup, run_startup
+    from qa.gold import select_split
 
     cfg = Config.from_env(corpus_dir=corpus)
     _, items = _load_gold_split(gold, split)
     with user_errors():
-        result = run_bench(cfg.corpus_dir, items, split=split)
-    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json
-               else format_bench(result))
+        questions = [i.question for i in select_split(items, split)]
+        # first, while this process is still light; its torch model then serves run_bench
+        startup, st_embedder = run_startup(questions, repeats=repeats,
+                                           say=lambda m: typer.echo(m, err=True))
+        result = {} if startup_only else run_bench(cfg.corpus_dir, items, split=split,
+                                                   embedder=st_embedder)
+        result["startup"] = startup
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    tables = [] if startup_only else [format_bench(result), ""]
+    typer.echo("\n".join([*tables, format_startup(startup)]))
 
 
 @app.command()

