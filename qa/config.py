@@ -18,6 +18,7 @@ LLM_BACKENDS = ("openai", "ollama")
 BACKENDS = ("extractive", *LLM_BACKENDS)
 DEFAULT_MODEL = "bundled:multilingual-e5-small"
 DEFAULT_MAX_CORPUS_MB = 20.0
+DEFAULT_MAX_PDF_PAGES = 300
 API_KEY_VARS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # project-specific key wins
 SECRET_VARS = (*API_KEY_VARS, "OLLAMA_API_KEY")  # never shown in errors or logs
 
@@ -49,6 +50,7 @@ class Config:
     secrets: tuple[str, ...] = field(default=(), repr=False)  # values to redact from messages
     cache_dir: Path = field(default_factory=_cache_dir)
     max_corpus_mb: float = DEFAULT_MAX_CORPUS_MB
+    max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES  # QA_MAX_PDF_PAGES
     torch_threads: int = 1  # per query; a bulk index build uses every core
 
     @classmethod
@@ -68,6 +70,7 @@ class Config:
             secrets=tuple(v for k in SECRET_VARS if (v := env(k, ""))),
             cache_dir=_cache_dir(),
             max_corpus_mb=float(env("QA_MAX_CORPUS_MB", str(DEFAULT_MAX_CORPUS_MB))),
+            max_pdf_pages=int(env("QA_MAX_PDF_PAGES", str(DEFAULT_MAX_PDF_PAGES))),
             torch_threads=int(env("QA_TORCH_THREADS", "1")),
         )
         return replace(cfg, **{k: v for k, v in overrides.items() if v is not None})

@@ -1,8 +1,9 @@
-"""Build, save and load the index: FAISS vectors + JSONL passages + manifest.json.
+"""Build, save and load the index: FAISS vectors + JSONL passages and documents + manifest.json.
 
 Nothing is pickled. A build is written to a temporary sibling folder and swapped in,
-so a crash mid-build leaves the previous index usable. Loading checks the manifest
-against the corpus, the model and this package's version.
+so a crash mid-build leaves the previous index usable. A build is incremental: only added or
+changed documents are embedded (``qa.doc_index``). Loading checks the manifest against the
+corpus, the model and this package's version.
 """
 
 from __future__ import annotations
@@ -18,16 +19,17 @@ from pathlib import Path
 import numpy as np
 
 from qa import __version__
-from qa.chunking import ChunkParams, chunk, embedding_text, sentence_spans
+from qa.chunking import ChunkParams
 from qa.config import embed_model
-from qa.corpus import corpus_fingerprint, load_corpus
-from qa.errors import IndexLoadError
+from qa.corpus import CorpusFile, corpus_fingerprint, read_corpus_file
+from qa.doc_index import DOCUMENTS, DocumentData, concat, embed_documents, read_documents, \
+    split_by_document, write_documents
+from qa.errors import CorpusError, IndexLoadError
 from qa.records import Passage
-from qa.segmenting import segmenter_info, terms
+from qa.segmenting import segmenter_info
 from qa.store import FaissStore, StoreError
-from qa.text import join_lines
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: several documents (documents.jsonl), passages with document and page
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 UNIT_VECTORS = "sentences.npy"  # one row per sentence/table row, in passage order
@@ -73,6 +75,12 @@ class Index:
     unit_vectors: np.ndarray  # (total sentences, dim), rows in passage order
     titled_vectors: np.ndarray  # same rows, each embedded as "<slide title> <sentence>"
     unit_offsets: list[int]  # first row of each passage's sentences in unit_vectors
+    documents: dict[str, CorpusFile] = field(default_factory=dict)  # file name -> stored document
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """{file name: the text its passages and citations point into}."""
+        return {name: d.text for name, d in self.documents.items()}
 
     def passage_units(self, idx: int, titled: bool = False) -> tuple[list[tuple[int, int]], np.ndarray]:
         a = self.unit_offsets[idx]
@@ -83,8 +91,8 @@ class Index:
 
 def _passage_row(p: Passage, p_terms: list[str], units: list[tuple[int, int]]) -> dict:
     return {"id": p.id, "section": p.section, "title": p.title, "text": p.text,
-            "start": p.start, "end": p.end, "source": p.source, "terms": p_terms,
-            "units": [list(u) for u in units]}
+            "start": p.start, "end": p.end, "source": p.source, "document": p.document,
+            "page": p.page, "terms": p_terms, "units": [list(u) for u in units]}
 
 
 def _offsets(units: list[list[tuple[int, int]]]) -> list[int]:
@@ -95,49 +103,86 @@ def _offsets(units: list[list[tuple[int, int]]]) -> list[int]:
     return out
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What an index build did to each document (file names, sorted)."""
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+    full: bool  # every document was (re-)embedded: no usable previous index
+
+    def summary(self) -> str:
+        parts = [f"{label} {', '.join(names)}" for label, names in
+                 (("added", self.added), ("changed", self.changed), ("removed", self.removed)) if names]
+        if not parts:
+            return "nothing changed"
+        return "; ".join(parts) + f" ({len(self.unchanged)} unchanged document(s) reused)"
+
+
 def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
-                progress: bool = True) -> Manifest:
-    """Chunk, tokenise and embed the corpus; write the index atomically to ``index_dir``."""
+                progress: bool = True, incremental: bool = True) -> Manifest:
+    """Bring the index at ``index_dir`` up to date with the corpus (see ``update_index``)."""
+    return update_index(corpus_dir, index_dir, embedder, params, progress, incremental)[0]
+
+
+def _previous(index_dir: Path, embedder, params: ChunkParams) -> dict[str, DocumentData]:
+    """Per-document data of a previous index built the same way (same model, chunker,
+    segmenter and format), else nothing: then every document is embedded again."""
+    try:
+        old = load_index(index_dir, None, embedder.model_id)
+    except IndexLoadError:
+        return {}
+    if old.manifest.model_fingerprint != embedder.fingerprint() or old.manifest.chunker != params.to_dict():
+        return {}
+    return split_by_document(old.documents, old.passages, old.terms, old.units, old.store.vectors(),
+                             old.unit_vectors, old.titled_vectors)
+
+
+def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
+                 progress: bool = True, incremental: bool = True) -> tuple[Manifest, Changes]:
+    """Chunk, tokenise and embed the documents that are new or changed since the index at
+    ``index_dir`` was built, reuse the rest, and write the whole index atomically.
+
+    A bad document raises ``CorpusError`` before anything is written: the old index stays."""
     t0 = time.perf_counter()
     params = params or ChunkParams()
-    files = load_corpus(corpus_dir)
-    passages, units, unit_texts, titled_texts = [], [], [], []
-    for f in files:
-        for p in chunk(f.text, f.name, params):
-            spans = sentence_spans(f.text, p.start, p.end)
-            passages.append(p)
-            units.append(spans)
-            texts = [join_lines(f.text[a:b]) for a, b in spans]
-            unit_texts.extend(texts)
-            titled_texts.extend(f"{p.title} {t}" for t in texts)
-    texts = [embedding_text(p) for p in passages]
-    p_terms = [terms(t) for t in texts]
-    vectors = embedder.encode_passages(texts, progress=progress)
-    # Sentence vectors let the extractive answerer pick the answering sentence in any
-    # question language at query time for the cost of a dot product.
-    unit_vectors = embedder.encode_passages(unit_texts, progress=progress)
-    # With its slide title a sentence is read in context: better for choosing the answering
-    # sentence to a Japanese question (dev accuracy 0.709 -> 0.818), worse for English ones.
-    titled_vectors = embedder.encode_passages(titled_texts, progress=progress)
-    store = FaissStore.from_vectors(vectors)
+    index_dir = Path(index_dir)
+    shas = corpus_fingerprint(corpus_dir)
+    old = _previous(index_dir, embedder, params) if incremental else {}
+    old_shas = {name: d.doc.sha256 for name, d in old.items()}
+    reused = {name: d for name, d in old.items() if shas.get(name) == d.doc.sha256}
+    fresh = [read_corpus_file(Path(corpus_dir) / name) for name in shas if name not in reused]
+    made = {d.doc.name: d for d in embed_documents(fresh, embedder, params, progress)}
+    for name, d in made.items():
+        if not d.passages:
+            raise CorpusError(f"{name} yields no text to index")
+    parts = [reused.get(name) or made[name] for name in shas]
+    passages, p_terms, units, vectors, unit_vectors, titled_vectors = concat(parts, embedder.dim)
     manifest = Manifest(
         format_version=FORMAT_VERSION, package_version=__version__,
-        model_id=embedder.model_id, model_fingerprint=embedder.fingerprint(), dim=int(vectors.shape[1]),
+        model_id=embedder.model_id, model_fingerprint=embedder.fingerprint(), dim=int(embedder.dim),
         normalized=True, metric="inner_product", query_prefix=embedder.query_prefix,
         passage_prefix=embedder.passage_prefix, chunker=params.to_dict(),
-        segmenter=segmenter_info(),
-        corpus={f.name: f.sha256 for f in files}, n_passages=len(passages),
+        segmenter=segmenter_info(), corpus=dict(shas), n_passages=len(passages),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
+    changes = Changes(added=sorted(n for n in made if n not in old_shas),
+                      changed=sorted(n for n in made if n in old_shas),
+                      removed=sorted(n for n in old_shas if n not in shas),
+                      unchanged=sorted(reused), full=not reused)
     manifest.build_seconds = round(time.perf_counter() - t0, 2)
-    _write_atomically(Path(index_dir), manifest, passages, p_terms, units,
-                      {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors}, store)
-    return manifest
+    manifest.extra = {"documents": len(parts), "embedded": sorted(made)}
+    _write_atomically(index_dir, manifest, passages, p_terms, units,
+                      {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors},
+                      FaissStore.from_vectors(vectors), [d.doc for d in parts])
+    return manifest, changes
 
 
 def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passage],
                       p_terms: list[list[str]], units: list[list[tuple[int, int]]],
-                      arrays: dict[str, np.ndarray], store: FaissStore) -> None:
+                      arrays: dict[str, np.ndarray], store: FaissStore, docs: list[CorpusFile]) -> None:
     parent = index_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +192,7 @@ def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passag
     try:
         tmp.chmod(0o755)
         store.save(tmp)
+        write_documents(tmp, docs)
         for name, arr in arrays.items():
             np.save(tmp / name, np.asarray(arr, dtype=np.float32), allow_pickle=False)
         with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
@@ -233,8 +279,21 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | 
         if arr.shape != (sum(map(len, units)), manifest.dim):
             raise IndexLoadError(f"index at {index_dir}: {name} is out of step with the "
                                  "passages. Rebuild with `qa index`")
+    documents = _read_documents(index_dir / DOCUMENTS)
+    if set(documents) != set(manifest.corpus) or any(p.source not in documents for p in passages):
+        raise IndexLoadError(f"index at {index_dir}: {DOCUMENTS} is out of step with the "
+                             "manifest. Rebuild with `qa index`")
     return Index(index_dir, manifest, passages, p_terms, store, units, unit_vectors,
-                 titled_vectors, _offsets(units))
+                 titled_vectors, _offsets(units), documents)
+
+
+def _read_documents(path: Path) -> dict[str, CorpusFile]:
+    try:
+        return read_documents(path)
+    except FileNotFoundError as exc:
+        raise IndexLoadError(f"{path} is missing: rebuild with `qa index`") from exc
+    except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise IndexLoadError(f"{path} is corrupt ({type(exc).__name__}): rebuild with `qa index`") from exc
 
 
 def _read_unit_vectors(path: Path) -> np.ndarray:

@@ -156,13 +156,16 @@ class Retriever:
 
     def _hit(self, idx: int, score: float, rank: int) -> Hit:
         p = self.index.passages[idx]
-        return Hit(p.id, p.section, p.title, p.text, float(score), p.start, p.end, rank)
+        return Hit(p.id, p.section, p.title, p.text, float(score), p.start, p.end, rank,
+                   p.document, p.page)
 
     def passage(self, passage_id: str) -> Passage:
         return self.by_id[passage_id]
 
-    def section_passages(self, section: str) -> list[Passage]:
-        return [p for p in self.index.passages if p.section == section]
+    def section_passages(self, section: str, document: str | None = None) -> list[Passage]:
+        """The passages of one section (slide, page or heading), of ``document`` if given."""
+        return [p for p in self.index.passages
+                if p.section == section and (document is None or p.document == document)]
 
     def as_langchain(self, k: int = 5, mode: str = "hybrid"):
         """A LangChain ``BaseRetriever`` over this retriever."""
