@@ -190,18 +190,21 @@ class ChatService:
 
     # slides
     def sections(self) -> list[tuple[str, str]]:
-        """(section, title) of every slide, in document order."""
+        """(``document/section``, title) of every slide, page or section, in corpus order."""
         if not self.ready:
             return []
         seen: dict[str, str] = {}
         for p in self.assistant.retriever.passages:
-            seen.setdefault(p.section, p.title)
+            seen.setdefault(f"{p.document}/{p.section}" if p.document else p.section, p.title)
         return list(seen.items())
 
     def slide(self, section: str | None, lang: str) -> str:
+        """The passages of ``document/section`` (or a bare section id) for the source viewer."""
         if not section or not self.ready:
             return f'<div class="qa-meta">{esc(labels(lang)["viewer_hint"])}</div>'
-        return slide_html(section, self.assistant.retriever.section_passages(section), [], lang)
+        document, _, sec = section.rpartition("/")
+        passages = self.assistant.retriever.section_passages(sec, document or None)
+        return slide_html(section, passages, [], lang)
 
     # the chat function
     def respond(self, message, history, ui_lang: str = "日本語", mode: str = "hybrid",

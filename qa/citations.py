@@ -55,3 +55,12 @@ def locate(quote: str, passage: Passage) -> tuple[int, int] | None:
 def display(quote: str) -> str:
     """A quote as shown to readers: source line breaks folded away."""
     return join_lines(quote).replace("\n", " ")
+
+
+def where(item) -> str:
+    """Where a hit or citation is: ``document p.3 · section`` (the page for PDFs; a section that
+    is only the page number is not repeated)."""
+    head = " ".join(x for x in (getattr(item, "document", ""),
+                                f"p.{item.page}" if getattr(item, "page", 0) else "") if x)
+    section = "" if re.fullmatch(r"p\d+(~\d+)?", item.section) else item.section
+    return " · ".join(x for x in (head, section) if x)

@@ -44,18 +44,21 @@ def user_errors():
 
 @app.command()
 def index(
-    corpus: Annotated[Path | None, typer.Option("--corpus", help="Corpus folder [default: ./corpus]")] = None,
+    corpus: Annotated[Path | None, typer.Option(
+        "--corpus", help="Corpus folder of .txt, .md and .pdf documents [default: ./corpus]")] = None,
     index_dir: IndexOpt = None,
     model: ModelOpt = None,
     if_stale: Annotated[bool, typer.Option(
         "--if-stale", help="Only rebuild a missing or stale index")] = False,
     max_chars: Annotated[int | None, typer.Option(min=20, help="Passage size in characters")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Embed every document again, not only added or changed ones")] = False,
 ) -> None:
-    """Build the index (passages, FAISS vectors, BM25 terms) from the corpus."""
+    """Index the corpus: only documents added or changed since the last build are embedded."""
     from qa.chunking import ChunkParams
-    from qa.corpus import load_corpus
+    from qa.corpus import corpus_paths
     from qa.embedding import SentenceTransformerEmbedder
-    from qa.indexing import build_index, current_problem
+    from qa.indexing import current_problem, update_index
 
     cfg = Config.from_env(model=model, index_dir=index_dir, corpus_dir=corpus)
     with user_errors():
@@ -64,13 +67,41 @@ def index(
             if not problem:
                 typer.echo(f"Index at {cfg.index_dir} is up to date.")
                 return
-            typer.echo(f"Rebuilding: {problem}")
-        load_corpus(cfg.corpus_dir)  # a bad corpus fails before the model loads
+            typer.echo(f"Updating: {problem}")
+        corpus_paths(cfg.corpus_dir)  # a missing or empty corpus fails before the model loads
         params = ChunkParams(max_chars=max_chars) if max_chars else ChunkParams()
         embedder = SentenceTransformerEmbedder(cfg.model)
-        manifest = build_index(cfg.corpus_dir, cfg.index_dir, embedder, params, progress=True)
-    typer.echo(f"Indexed {manifest.n_passages} passages from {len(manifest.corpus)} file(s) "
-               f"in {manifest.build_seconds:.1f} s -> {cfg.index_dir}")
+        manifest, changes = update_index(cfg.corpus_dir, cfg.index_dir, embedder, params,
+                                         progress=True, incremental=not full)
+    _echo_changes(manifest, changes, cfg.index_dir)
+
+
+def _echo_changes(manifest, changes, index_dir: Path) -> None:
+    typer.echo(f"{'Rebuilt' if changes.full else 'Updated'}: {changes.summary()}")
+    typer.echo(f"Indexed {manifest.n_passages} passages from {len(manifest.corpus)} document(s) "
+               f"in {manifest.build_seconds:.1f} s -> {index_dir}")
+
+
+@app.command()
+def add(
+    files: Annotated[list[Path], typer.Argument(help=".txt, .md or .pdf files to add")],
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="Corpus folder [default: ./corpus]")] = None,
+    index_dir: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Copy documents into the corpus and index them (the rest of the index is reused)."""
+    from qa.adding import add_documents, check_new
+
+    cfg = Config.from_env(model=model, index_dir=index_dir, corpus_dir=corpus)
+    with user_errors():
+        for f in files:  # every file is checked before the model loads
+            check_new(f, cfg.corpus_dir)
+        from qa.embedding import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder(cfg.model)
+        manifest, changes = add_documents([(f, f.name) for f in files], cfg.corpus_dir,
+                                          cfg.index_dir, embedder, progress=True)
+    _echo_changes(manifest, changes, cfg.index_dir)
 
 
 @app.command()
@@ -82,6 +113,7 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Retrieve the passages that best match QUERY."""
+    from qa.citations import where
     from qa.questions import clean_question
     from qa.retrieving import Retriever
 
@@ -94,7 +126,7 @@ def search(
         return
     for h in hits:
         text = " ".join(h.text.split())
-        typer.echo(f"{h.rank}. [{h.section}] {h.title}  (score {h.score:.4f}, id {h.id}, "
+        typer.echo(f"{h.rank}. [{where(h)}] {h.title}  (score {h.score:.4f}, id {h.id}, "
                    f"chars {h.start}-{h.end})\n   {text[:240]}")
 
 
@@ -219,7 +251,7 @@ def ask(
         keep = ("question", "language", "answer", "abstained", "citations", "passages", "notice")
         typer.echo(json.dumps({key: data[key] for key in keep}, ensure_ascii=False, indent=2))
         return
-    from qa.citations import display
+    from qa.citations import display, where
 
     if answer.notice:
         typer.echo(f"Note: {answer.notice}", err=True)
@@ -227,11 +259,11 @@ def ask(
     if answer.citations:
         typer.echo("")
         for c in answer.citations:
-            typer.echo(f"[{c.n}] {c.section} {c.title} (chars {c.start}-{c.end})\n    「{display(c.quote)}」")
+            typer.echo(f"[{c.n}] {where(c)} {c.title} (chars {c.start}-{c.end})\n    「{display(c.quote)}」")
     elif answer.abstained and answer.passages:
         typer.echo("\nClosest passages:")
         for h in answer.passages[:3]:
-            typer.echo(f"  {h.rank}. [{h.section}] {h.title}")
+            typer.echo(f"  {h.rank}. [{where(h)}] {h.title}")
 
 
 @app.command()

@@ -22,8 +22,15 @@ from qa import __version__
 from qa.chunking import ChunkParams
 from qa.config import embed_model
 from qa.corpus import CorpusFile, corpus_fingerprint, read_corpus_file
-from qa.doc_index import DOCUMENTS, DocumentData, concat, embed_documents, read_documents, \
-    split_by_document, write_documents
+from qa.doc_index import (
+    DOCUMENTS,
+    DocumentData,
+    concat,
+    embed_documents,
+    read_documents,
+    split_by_document,
+    write_documents,
+)
 from qa.errors import CorpusError, IndexLoadError
 from qa.records import Passage
 from qa.segmenting import segmenter_info
