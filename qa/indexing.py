@@ -141,10 +141,10 @@ def _previous(index_dir: Path, embedder, params: ChunkParams) -> dict[str, Docum
         old = load_index(index_dir, None, embedder.model_id)
     except IndexLoadError:
         return {}
-    if old.manifest.model_fingerprint != embedder.fingerprint() or old.manifest.chunker != params.to_dict():
-        return {}
-    return split_by_document(old.documents, old.passages, old.terms, old.units, old.store.vectors(),
-                             old.unit_vectors, old.titled_vectors)
+    if old.manifest.model_fingerprint == embedder.fingerprint() and old.manifest.chunker == params.to_dict():
+        return split_by_document(old.documents, old.passages, old.terms, old.units, old.store.vectors(),
+                                 old.unit_vectors, old.titled_vectors)
+    return {}
 
 
 def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
@@ -175,10 +175,8 @@ def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParam
         segmenter=segmenter_info(), corpus=dict(shas), n_passages=len(passages),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
-    changes = Changes(added=sorted(n for n in made if n not in old_shas),
-                      changed=sorted(n for n in made if n in old_shas),
-                      removed=sorted(n for n in old_shas if n not in shas),
-                      unchanged=sorted(reused), full=not reused)
+    changes = Changes(sorted(n for n in made if n not in old_shas), sorted(n for n in made if n in old_shas),
+                      sorted(n for n in old_shas if n not in shas), sorted(reused), full=not reused)
     manifest.build_seconds = round(time.perf_counter() - t0, 2)
     manifest.extra = {"documents": len(parts), "embedded": sorted(made)}
     _write_atomically(index_dir, manifest, passages, p_terms, units,
@@ -340,7 +338,6 @@ def check_vectors(index: Index, embedder) -> None:
         )
     if embedder.dim != index.manifest.dim:
         raise IndexLoadError(f"model dimension {embedder.dim} != index dimension {index.manifest.dim}")
-
 
 
 def current_problem(index_dir: Path, corpus_dir: Path, model: str | None) -> str:

@@ -108,7 +108,8 @@ def render_answer(answer: Answer, lang: str, retriever=None) -> str:
             return "", 0
         key = (item.section, getattr(item, "document", ""))
         if key not in slides:
-            slides[key] = retriever.section_passages(item.section, key[1] or None)
+            slides[key] = (retriever.section_passages(item.section, key[1]) if key[1]
+                           else retriever.section_passages(item.section))
         return slide_html(where(item), slides[key], answer.citations, lang), len(slides[key])
 
     cards = []
