@@ -37,6 +37,24 @@ class DocumentData:
     titled_vectors: np.ndarray  # (sentences, dim): each sentence after its section title
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What an index build did to each document (file names, sorted)."""
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+    full: bool  # every document was (re-)embedded: no usable previous index
+
+    def summary(self) -> str:
+        parts = [f"{label} {', '.join(names)}" for label, names in
+                 (("added", self.added), ("changed", self.changed), ("removed", self.removed)) if names]
+        if not parts:
+            return "nothing changed"
+        return "; ".join(parts) + f" ({len(self.unchanged)} unchanged document(s) reused)"
+
+
 def embed_documents(docs: list[CorpusFile], embedder, params: ChunkParams,
                     progress: bool = False) -> list[DocumentData]:
     """Chunk, tokenise and embed ``docs`` (one batch per kind of vector for all of them)."""

@@ -24,6 +24,7 @@ from qa.config import embed_model
 from qa.corpus import CorpusFile, corpus_fingerprint, read_corpus_file
 from qa.doc_index import (
     DOCUMENTS,
+    Changes,
     DocumentData,
     concat,
     embed_documents,
@@ -110,24 +111,6 @@ def _offsets(units: list[list[tuple[int, int]]]) -> list[int]:
     return out
 
 
-@dataclass(frozen=True)
-class Changes:
-    """What an index build did to each document (file names, sorted)."""
-
-    added: list[str]
-    changed: list[str]
-    removed: list[str]
-    unchanged: list[str]
-    full: bool  # every document was (re-)embedded: no usable previous index
-
-    def summary(self) -> str:
-        parts = [f"{label} {', '.join(names)}" for label, names in
-                 (("added", self.added), ("changed", self.changed), ("removed", self.removed)) if names]
-        if not parts:
-            return "nothing changed"
-        return "; ".join(parts) + f" ({len(self.unchanged)} unchanged document(s) reused)"
-
-
 def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
                 progress: bool = True, incremental: bool = True) -> Manifest:
     """Bring the index at ``index_dir`` up to date with the corpus (see ``update_index``)."""
@@ -145,6 +128,26 @@ def _previous(index_dir: Path, embedder, params: ChunkParams) -> dict[str, Docum
         return split_by_document(old.documents, old.passages, old.terms, old.units, old.store.vectors(),
                                  old.unit_vectors, old.titled_vectors)
     return {}
+
+
+def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: ChunkParams,
+                started: float, embedded: list[str]) -> Manifest:
+    """Join the documents' data, in the order given, and write it atomically as the index."""
+    passages, p_terms, units, vectors, unit_vectors, titled_vectors = concat(parts, embedder.dim)
+    manifest = Manifest(
+        format_version=FORMAT_VERSION, package_version=__version__,
+        model_id=embedder.model_id, model_fingerprint=embedder.fingerprint(), dim=int(embedder.dim),
+        normalized=True, metric="inner_product", query_prefix=embedder.query_prefix,
+        passage_prefix=embedder.passage_prefix, chunker=params.to_dict(), segmenter=segmenter_info(),
+        corpus={d.doc.name: d.doc.sha256 for d in parts}, n_passages=len(passages),
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        extra={"documents": len(parts), "embedded": embedded},
+    )
+    manifest.build_seconds = round(time.perf_counter() - started, 2)
+    _write_atomically(Path(index_dir), manifest, passages, p_terms, units,
+                      {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors},
+                      FaissStore.from_vectors(vectors), [d.doc for d in parts])
+    return manifest
 
 
 def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
@@ -166,22 +169,9 @@ def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParam
         if not d.passages:
             raise CorpusError(f"{name} yields no text to index")
     parts = [reused.get(name) or made[name] for name in shas]
-    passages, p_terms, units, vectors, unit_vectors, titled_vectors = concat(parts, embedder.dim)
-    manifest = Manifest(
-        format_version=FORMAT_VERSION, package_version=__version__,
-        model_id=embedder.model_id, model_fingerprint=embedder.fingerprint(), dim=int(embedder.dim),
-        normalized=True, metric="inner_product", query_prefix=embedder.query_prefix,
-        passage_prefix=embedder.passage_prefix, chunker=params.to_dict(),
-        segmenter=segmenter_info(), corpus=dict(shas), n_passages=len(passages),
-        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    )
     changes = Changes(sorted(n for n in made if n not in old_shas), sorted(n for n in made if n in old_shas),
                       sorted(n for n in old_shas if n not in shas), sorted(reused), full=not reused)
-    manifest.build_seconds = round(time.perf_counter() - t0, 2)
-    manifest.extra = {"documents": len(parts), "embedded": sorted(made)}
-    _write_atomically(index_dir, manifest, passages, p_terms, units,
-                      {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors},
-                      FaissStore.from_vectors(vectors), [d.doc for d in parts])
+    manifest = write_parts(index_dir, parts, embedder, params, t0, embedded=sorted(made))
     return manifest, changes
 
 
