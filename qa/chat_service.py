@@ -206,6 +206,31 @@ class ChatService:
         passages = self.assistant.retriever.section_passages(sec, document or None)
         return slide_html(section, passages, [], lang)
 
+    # adding documents (the upload panel, only with --allow-upload)
+    def add_documents(self, files: list[tuple[str | Path, str]]) -> str:
+        """Check, copy in and index (path, original name) uploads, then answer from the new index;
+        one line saying what was added, or why nothing was (the index is then unchanged)."""
+        from qa.adding import add_documents
+        from qa.chain import Assistant
+        from qa.retrieving import Retriever
+
+        if not files:
+            return "No file given."
+        base = self.wait(0)
+        try:
+            with self._lock:
+                embedder = base.retriever.embedder
+                cfg = base.config
+                _, changes = add_documents([(Path(p), Path(n).name) for p, n in files], cfg.corpus_dir,
+                                           cfg.index_dir, embedder)
+                retriever = Retriever.load(index_dir=cfg.index_dir, embedder=embedder,
+                                           corpus_dir=cfg.corpus_dir)
+                fresh = Assistant(retriever, base.backend, cfg, base.k, base.mode)
+                self.assistant, self._variants = fresh, {fresh.backend: fresh}
+        except UserError as exc:
+            return f"Not added: {exc}"
+        return f"Added: {changes.summary()}. {len(retriever.passages)} passages are searched now."
+
     # the chat function
     def respond(self, message, history, ui_lang: str = "日本語", mode: str = "hybrid",
                 k: float = 5, answerer: str | None = None) -> Iterator[str]:

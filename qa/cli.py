@@ -216,12 +216,23 @@ def bench(
     corpus: Annotated[Path | None, typer.Option(
         "--corpus", help="Corpus folder [default: ./corpus]")] = None,
     gold: GoldOpt = None,
+    scale: Annotated[bool, typer.Option(
+        "--scale", help="Instead: how cost grows with 1x-1,000x synthetic corpora (eval/scale/)")] = False,
+    sizes: Annotated[str, typer.Option("--sizes", help="With --scale: corpus sizes")] = "1,10,100,1000",
+    real_model: Annotated[bool, typer.Option(
+        "--real-model/--no-real-model", help="With --scale: embed the deck with the real model")] = True,
 ) -> None:
-    """Benchmark this pipeline against a LangChain-tutorial baseline, side by side."""
-    from qa.bench import format_bench, run_bench
-
+    """Benchmark this pipeline against a LangChain-tutorial baseline, side by side (or --scale)."""
     cfg = Config.from_env(corpus_dir=corpus)
     _, items = _load_gold_split(gold, split)
+    if scale:
+        from qa.scale_report import run_and_report
+
+        with user_errors():
+            run_and_report(cfg.corpus_dir, [i.question for i in items], sizes, real_model, as_json)
+        return
+    from qa.bench import format_bench, run_bench
+
     with user_errors():
         result = run_bench(cfg.corpus_dir, items, split=split)
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json
@@ -276,6 +287,8 @@ def chat(
     llm: Annotated[str | None, typer.Option(
         "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")] = None,
     index_dir: IndexOpt = None,
+    allow_upload: Annotated[bool, typer.Option(
+        "--allow-upload", help="Show a panel that adds .txt/.md/.pdf documents to the corpus")] = False,
 ) -> None:
     """Open the chat page (streamed answers with cited passages) and its /ask and /search API."""
     if llm is not None:
@@ -287,7 +300,7 @@ def chat(
 
     try:
         web.serve(host=host, port=port, share=share, llm=llm,
-                  index_dir=str(index_dir) if index_dir else None)
+                  index_dir=str(index_dir) if index_dir else None, allow_upload=allow_upload)
     except LoadError as exc:
         raise fail(f"could not load the assistant: {exc}") from None
     except OSError as exc:

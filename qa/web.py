@@ -11,6 +11,7 @@ import contextlib
 import os
 import time
 from functools import partial
+from pathlib import Path
 
 from qa.chat_service import ChatService, load_assistant, log
 from qa.errors import LoadError, UserError
@@ -55,8 +56,9 @@ def launch_options() -> dict:
     return {"theme": theme, "css": CSS, "ssr_mode": False}
 
 
-def build_demo(service: ChatService, lang: str = "ja"):
-    """The Blocks app around ``service`` (which may still be loading)."""
+def build_demo(service: ChatService, lang: str = "ja", allow_upload: bool = False):
+    """The Blocks app around ``service`` (which may still be loading); with ``allow_upload``, a
+    panel that adds .txt/.md/.pdf documents to the corpus (checked as ``qa add`` checks them)."""
     import gradio as gr
 
     t = labels(lang)
@@ -83,6 +85,12 @@ def build_demo(service: ChatService, lang: str = "ja"):
                     slide_pick = gr.Dropdown(_slide_choices(service), value=None, label=t["slide"],
                                              elem_id="qa-slide-pick")
                     slide_view = gr.HTML(service.slide(None, lang), elem_id="qa-slide-view")
+                if allow_upload:
+                    with gr.Accordion("文書を追加 / Add documents", open=False):
+                        upload = gr.File(file_count="multiple", file_types=[".txt", ".md", ".pdf"],
+                                         label=".txt .md .pdf", elem_id="qa-upload")
+                        upload_result = gr.Markdown(elem_id="qa-upload-result")
+                    upload.upload(_added(service), upload, upload_result, api_visibility="private")
         with chat_column:
             chatbot = gr.Chatbot(label=t["chatbot"], height=640, latex_delimiters=[], elem_id="qa-chatbot",
                                  buttons=["copy", "copy_all"])
@@ -142,6 +150,14 @@ def build_demo(service: ChatService, lang: str = "ja"):
     return demo
 
 
+def _added(service: ChatService):
+    def handler(files) -> str:
+        paths = [getattr(f, "name", f) for f in (files or [])]
+        return service.add_documents([(p, Path(p).name) for p in paths])
+
+    return handler
+
+
 def _header(t: dict[str, str]) -> str:
     return f"## {t['title']}\n{t['intro']}"
 
@@ -162,7 +178,7 @@ def _api_errors():
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, llm: str | None = None,
-          index_dir: str | None = None) -> None:
+          index_dir: str | None = None, allow_upload: bool = False) -> None:
     """Start loading the Assistant, serve the page meanwhile, and block until interrupted.
 
     Raises ``LoadError`` (after closing the server) when the Assistant cannot be loaded.
@@ -174,9 +190,11 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, llm: s
     config = Config.from_env(index_dir=index_dir, llm=llm)
     service = ChatService(partial(load_assistant, config.index_dir, config.llm), config=config)
     log("starting the web server…")
-    demo = build_demo(service)  # imports Gradio (a few seconds) before the model load competes for CPU
+    # imports Gradio (a few seconds) before the model load competes for CPU
+    demo = build_demo(service, allow_upload=allow_upload)
+    limit = {"max_file_size": f"{config.max_corpus_mb:g}mb"} if allow_upload else {}
     demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
-                **launch_options())  # fails fast on a busy port, before any model loading
+                **launch_options(), **limit)  # fails fast on a busy port, before any model loading
     service.start()
     log(f"page ready at {demo.local_url} ({time.perf_counter() - t0:.1f} s); "
            "it shows a status line until the model is loaded")
