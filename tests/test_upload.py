@@ -47,5 +47,5 @@ def test_upload_panel_only_when_allowed(tiny_index, tiny_corpus):
     from qa import web
 
     service = _service(tiny_index, tiny_corpus)
-    ids = [json.dumps(web.build_demo(service, allow_upload=flag).config, default=str) for flag in (False, True)]
+    ids = [json.dumps(web.build_demo(service, allow_upload=f).config, default=str) for f in (False, True)]
     assert "qa-upload" not in ids[0] and "qa-upload" in ids[1]
