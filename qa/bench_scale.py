@@ -224,7 +224,7 @@ def ann_comparison(vectors: np.ndarray, sentences: np.ndarray, queries: np.ndarr
         exact = faiss.IndexFlatIP(d)
         exact.add(data)
         truth = exact.search(queries, k)[1]
-        nlist = max(16, int(np.sqrt(n)))
+        nlist = max(1, min(n // 4, max(16, int(np.sqrt(n)))))
         quant = faiss.IndexFlatIP(d)
         configs = {"exact": (exact, None, 0.0)}
         t0 = time.perf_counter()

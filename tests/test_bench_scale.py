@@ -1,0 +1,25 @@
+"""Smoke test of the scaling benchmark on a tiny deck (the full run is `qa bench --scale`)."""
+
+from __future__ import annotations
+
+from support import TINY_DECK
+
+from qa.bench_scale import run_scale
+from qa.scale_report import ann_table, table
+
+
+def test_scale_benchmark_runs_on_tiny_sizes(tmp_path):
+    deck = tmp_path / "deck.txt"
+    deck.write_text(TINY_DECK, encoding="utf-8")
+    extra = tmp_path / "extra.md"
+    extra.write_text("# 追加の文書\n\n半導体の供給網を強化する。\n", encoding="utf-8")
+    questions = ["WTO改革とは？", "デジタル貿易のルールは？", "What is the growth forecast?"]
+    result = run_scale(deck, questions, tmp_path / "work", sizes=(1, 3), real_model=False,
+                       add_doc=extra, log=lambda s: None)
+    one, three = result["sizes"]["1"], result["sizes"]["3"]
+    assert three["documents"] == 3 and three["passages"] == 3 * one["passages"]
+    assert three["add_changes"].startswith("added extra.md (3 unchanged")
+    assert set(three["query"]) == {"dense", "bm25", "hybrid"}
+    assert three["ann"]["passages"]["exact"]["recall_at_10"] == 1.0
+    assert "| 3x | 3 |" in table(result) and "hnsw32_ef64" in ann_table(three["ann"])
+    assert not (tmp_path / "work" / "x3").exists()  # work files are removed
