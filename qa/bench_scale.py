@@ -206,7 +206,7 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
                "sentences": int(retriever.index.unit_vectors.shape[0]),
                "structure_build_s": round(write_s + load_s, 2), "write_s": round(write_s, 2),
                "load_s": round(load_s, 2),
-               "full_build_s_est": round(n * per_deck_s + write_s + load_s, 1),
+               "full_build_s_est": round(full_s := n * per_deck_s + write_s + load_s, 1),
                "index_mb": round(_dir_bytes(folder / "index") / 2**20, 1),
                "rss_loaded_mb": round(rss.peak_mb - rss.start_mb, 1),
                "query": _query_times(retriever, queries, qvecs)}
@@ -221,7 +221,7 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
             # the measured add embedded with the cheap embedder: swap in the real model's time
             est = inc_s - add_cheap_s + (add_real_s if add_real_s is not None else add_cheap_s)
             row.update({"add_one_doc_s": round(inc_s, 2), "add_one_doc_s_est": round(est, 1),
-                        "add_vs_full_rebuild": round(est / row["full_build_s_est"], 4),
+                        "add_vs_full_rebuild": round(est / full_s, 4) if full_s > 0 else None,
                         "add_changes": changes.summary()})
         result["sizes"][str(n)] = row
         log(json.dumps({n: {k: v for k, v in row.items() if k != "ann"}}, ensure_ascii=False))
