@@ -12,5 +12,6 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--share", action="store_true", help="Create a public gradio.live link")
     parser.add_argument("--llm", default=None, help="extractive | openai | ollama")
+    parser.add_argument("--no-feedback", action="store_true", help="Do not keep 👍/👎 on answers")
     args = parser.parse_args()
-    serve(args.host, args.port, args.share, args.llm)
+    serve(args.host, args.port, args.share, args.llm, feedback=not args.no_feedback)

@@ -197,7 +197,7 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
         for d in parts:
             (folder / "corpus" / d.doc.name).write_text(d.doc.text, encoding="utf-8")
         write_s, manifest = _timed(write_parts, folder / "index", parts, cheap, params,
-                                   time.perf_counter(), [])
+                                   time.perf_counter(), [], False)  # no lexicon: see the README
         del parts
         gc.collect()
         with PeakRss() as rss:
@@ -217,7 +217,7 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
         if add is not None and n <= ADD_UP_TO:
             shutil.copy(add_doc, folder / "corpus" / add.name)
             inc_s, (_, changes) = _timed(update_index, folder / "corpus", folder / "index", cheap,
-                                         params, False)
+                                         params, False, True, False)
             # the measured add embedded with the cheap embedder: swap in the real model's time
             est = inc_s - add_cheap_s + (add_real_s if add_real_s is not None else add_cheap_s)
             row.update({"add_one_doc_s": round(inc_s, 2), "add_one_doc_s_est": round(est, 1),

@@ -15,8 +15,9 @@ from langchain_core.runnables import RunnableLambda
 
 from qa import citations as cites
 from qa import prompts
+from qa.answer_model import AnswerModel, load_model
 from qa.answer_texts import NO_ANSWER
-from qa.answering import ExtractParams, confidence, extract
+from qa.answering import Extraction, extract, gather, make_question
 from qa.config import Config, check_backend
 from qa.errors import LLMError
 from qa.questions import clean_question, detect_language, normalise_history
@@ -44,8 +45,7 @@ class Turn:
     language: str = "ja"
     query: str = ""
     hits: list[Hit] = field(default_factory=list)
-    conf: float = 0.0
-    query_vec: object = None
+    offline: Extraction | None = None  # the offline answer and its calibrated decision
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -66,12 +66,12 @@ class Assistant:
     """Loads the retriever (and model) once; answers questions with verified citations."""
 
     def __init__(self, retriever: Retriever, llm: str = "extractive", config: Config | None = None,
-                 k: int = 5, mode: str = "hybrid", params: ExtractParams | None = None):
+                 k: int = 5, mode: str = "hybrid", model: AnswerModel | None = None):
         self.retriever = retriever
         self.backend = check_backend(llm)
         self.config = config or Config.from_env()
         self.k, self.mode = k, mode
-        self.params = params or ExtractParams()
+        self.model = model or load_model()
         self.sources = self._load_sources()
         self._chat_model = None
         # LCEL: question -> language -> follow-up condensing -> retrieval (the shared front),
@@ -123,23 +123,18 @@ class Assistant:
         t0 = time.perf_counter()
         r = self.retriever
         turn.hits, ranked = r.search_with_evidence(turn.query, k=max(turn.k, 1), mode=turn.mode)
-        turn.query_vec = ranked.query_vec if ranked.query_vec is not None else r.embed_query(turn.query)
-        top = turn.hits[:3]
-        top_cos = max((float(turn.query_vec @ r.passage_vector(h.id)) for h in top), default=0.0)
-        top_terms = {t for h in top for t in r.terms_of(h.id)}
-        turn.conf = confidence(turn.query, turn.language, top_cos, top_terms, r.idf, self.params)
+        vec = ranked.query_vec if ranked.query_vec is not None else r.embed_query(turn.query)
         turn.timings["retrieve_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        t1 = time.perf_counter()
+        question = make_question(turn.query, turn.language, ranked.query_terms, vec, r.index.lexicon)
+        gathered = gather(question, turn.hits, ranked, r)
+        turn.offline = extract(gathered, self.model, r.index.lexicon, r.doc_year)
+        turn.timings["answer_ms"] = round((time.perf_counter() - t1) * 1000, 2)
         return turn
 
     def _extractive(self, turn: Turn) -> Answer:
-        t0 = time.perf_counter()
-        r = self.retriever
-        titled = self.params.titled_sentences.get(turn.language, False)
-        units = {h.id: r.units(h.id, titled) for h in turn.hits}
-        ex = extract(turn.query, turn.language, turn.query_vec, turn.hits, units, r.by_id, r.idf,
-                     turn.conf, self.params)
-        checked = cites.check(ex.citations, r.by_id, self.sources)
-        turn.timings["answer_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        ex = turn.offline
+        checked = cites.check(ex.citations, self.retriever.by_id, self.sources)
         return self._answer(turn, ex.answer, ex.abstained or not checked, checked, "extractive")
 
     def _answer(self, turn: Turn, text: str, abstained: bool, citations: list[Citation],
@@ -147,8 +142,14 @@ class Assistant:
         if abstained:
             text, citations = NO_ANSWER[turn.language], []
         notice = " ".join(n for n in (turn.notice, notice) if n)
+        ex = turn.offline
+        offline = backend == "extractive" and ex is not None and not abstained
         return Answer(turn.question, turn.language, text, abstained, citations, turn.hits,
-                      dict(turn.timings), backend, notice)
+                      dict(turn.timings), backend, notice,
+                      confidence=ex.confidence if ex else None,
+                      confidence_label="abstain" if abstained else (ex.label if ex else ""),
+                      short_answer=ex.short_answer if offline else "",
+                      highlight=ex.highlight if offline else None)
 
     # --- public API --------------------------------------------------------------------
 
@@ -188,7 +189,7 @@ class Assistant:
         from qa import llm
 
         t0 = time.perf_counter()
-        if not turn.hits or turn.conf < self.params.abstain_below.get(turn.language, 0.0):
+        if not turn.hits or turn.offline is None or turn.offline.abstained:
             return self._answer(turn, "", True, [], self.backend)  # no server call needed
         messages = prompts.build_messages(turn.question, turn.language, turn.hits, turn.history)
         pieces: list[str] = []
@@ -226,7 +227,7 @@ _QUOTED = re.compile(r"「([^「」]{2,200})」")
 def llm_citations(text: str, hits: list[Hit], retriever: Retriever, n_passages: int) -> list[Citation]:
     """Citations for an LLM answer: for each ``[n]``, the 「quote」 before it if it is in
     passage n, else passage n's sentence sharing most words with the claim."""
-    from qa.answering import coverage
+    from qa.features import coverage
     from qa.segmenting import terms
 
     quotes = _QUOTED.findall(text)

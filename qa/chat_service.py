@@ -19,10 +19,19 @@ from qa.config import LLM_BACKENDS, check_backend, check_mode
 from qa.errors import BackendError, IndexLoadError, LLMError, LoadError, OptionError, UserError
 from qa.questions import message_text, normalise_history
 from qa.records import Answer
-from qa.render import esc, plain_answer, render_answer, render_error, render_pending, slide_html
+from qa.render import (
+    esc,
+    plain_answer,
+    plain_question,
+    render_answer,
+    render_error,
+    render_pending,
+    slide_html,
+)
+from qa.replies import Replies, Reply
 from qa.ui_text import TEXT, labels, ui_language
 
-MAX_K = 20
+MAX_K = 10  # passages per question: the UI's slider and every request check share this limit
 PROBE_TTL_S = 15.0
 
 
@@ -57,8 +66,8 @@ def load_assistant(index_dir: str | Path | None = None, llm: str | None = None,
 
 
 def history_pairs(history) -> list[tuple[str, str]]:
-    """Gradio chat history (messages or pairs) as (question, plain answer) pairs."""
-    return normalise_history(history, plain_answer)
+    """Gradio chat history (messages or pairs) as (question as typed, plain answer) pairs."""
+    return [(plain_question(q), a) for q, a in normalise_history(history, plain_answer)]
 
 
 @functools.cache
@@ -80,8 +89,10 @@ class ChatService:
 
     def __init__(self, loader: Callable[[Callable[[str, str], None]], object] | None = None,
                  assistant=None, config=None, make_variant: Callable | None = None,
-                 probe: Callable | None = None):
+                 probe: Callable | None = None, feedback=None):
         self._loader = loader
+        self.feedback = feedback  # a qa.feedback.FeedbackLog, or None: votes are not recorded
+        self.replies = Replies()  # answers shown, for feedback and relabelling
         self.config = config if config is not None else getattr(assistant, "config", None)
         self._ready = threading.Event()
         self._lock = threading.Lock()
@@ -149,11 +160,16 @@ class ChatService:
         if self.error:
             return t["failed"].format(msg=esc(self.error))
         if not self.ready:
-            return t["loading"].format(what=t[f"stage_{self.stage}"],
-                                               s=time.perf_counter() - self.t0)
+            return self._loading(lang)
         r = self.assistant.retriever
         started = t["started"].format(t=self.ready_s) if self.ready_s else ""
         return t["ready"].format(n=len(r.passages), s=len(self.sections())) + started
+
+    def _loading(self, lang: str) -> str:
+        """The loading line; the page's script keeps its seconds counting between updates."""
+        t, s = labels(lang), time.perf_counter() - self.t0
+        return t["loading"].format(what=t[f"stage_{self.stage}"],
+                                   s=f'<span class="qa-elapsed">{s:.0f}</span>')
 
     # answerers
     def answerers(self) -> list[str]:
@@ -243,15 +259,17 @@ class ChatService:
             yield render_error(t["empty"])
             return
         while not self._ready.wait(0.5):
-            yield render_pending("", t["loading"].format(what=t[f"stage_{self.stage}"],
-                                                         s=time.perf_counter() - self.t0))
+            yield f'<div class="qa-meta">{self._loading(lang)}</div>'
         yield render_pending("", t["searching"])
         try:
             assistant = self.assistant_for(answerer)
+            k, mode = _k(k), check_mode(mode)
             text = ""
-            for item in assistant.stream(question, history_pairs(history), k=_k(k), mode=check_mode(mode)):
+            for item in assistant.stream(question, history_pairs(history), k=k, mode=mode):
                 if isinstance(item, Answer):
-                    yield render_answer(item, lang, assistant.retriever)
+                    settings = {"mode": mode, "k": k, "answerer": assistant.backend}
+                    rid = self.replies.remember(Reply(item, message_text(message), settings))
+                    yield render_answer(item, lang, assistant.retriever, rid, message_text(message))
                     return
                 text += item
                 yield render_pending(text)
@@ -268,6 +286,14 @@ class ChatService:
         self.wait(timeout)
         assistant = self.assistant_for(answerer)
         return assistant.ask(question, history_pairs(history), k=_k(k), mode=check_mode(mode)).to_dict()
+
+    def stream(self, question: str, k: int = 5, mode: str = "hybrid", answerer: str | None = None,
+               history=None, timeout: float = 300.0) -> Iterator[str | Answer]:
+        """The answer's text pieces, then the ``Answer``; a bad request raises here, before
+        the first piece."""
+        self.wait(timeout)
+        assistant = self.assistant_for(answerer)
+        return assistant.stream(question, history_pairs(history), k=_k(k), mode=check_mode(mode))
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", timeout: float = 300.0) -> list[dict]:
         """The top-k passages as ``qa search --json`` prints them."""

@@ -4,7 +4,6 @@ Heavy imports stay inside commands, so ``qa --help`` is instant."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
@@ -12,96 +11,28 @@ from typing import Annotated
 
 import typer
 
+from qa.cli_corpus import IndexOpt, add, fail, index, user_errors
 from qa.config import Config, check_backend
-from qa.errors import LoadError, UserError
+from qa.errors import LoadError
 
 app = typer.Typer(
     help="Bilingual (Japanese/English) question answering over a 2021 Japanese trade-policy document.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
 
-IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [default: ./index]")]
+app.command()(index)
+app.command()(add)
 ModeOpt = Annotated[str, typer.Option("--mode", help="hybrid | dense | bm25")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs")]
-ModelOpt = Annotated[str | None, typer.Option(
-    "--model", help="sentence-transformers hub id or local folder [default: QA_EMBED_MODEL or bundled e5]")]
+LlmOpt = Annotated[str | None, typer.Option(
+    "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")]
 
 
-def fail(message: str) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(code=2)
-
-
-@contextlib.contextmanager
-def user_errors():
-    """Turn the library's user-facing errors into one line on stderr and exit code 2; any
-    other exception is a bug and keeps its traceback."""
-    try:
-        yield
-    except UserError as exc:
-        raise fail(str(exc)) from None
-
-
-@app.command()
-def index(
-    corpus: Annotated[Path | None, typer.Option(
-        "--corpus", help="Corpus folder of .txt, .md and .pdf documents [default: ./corpus]")] = None,
-    index_dir: IndexOpt = None,
-    model: ModelOpt = None,
-    if_stale: Annotated[bool, typer.Option(
-        "--if-stale", help="Only rebuild a missing or stale index")] = False,
-    max_chars: Annotated[int | None, typer.Option(min=20, help="Passage size in characters")] = None,
-    full: Annotated[bool, typer.Option(
-        "--full", help="Embed every document again, not only added or changed ones")] = False,
-) -> None:
-    """Index the corpus: only documents added or changed since the last build are embedded."""
-    from qa.chunking import ChunkParams
-    from qa.corpus import corpus_paths
-    from qa.embedding import SentenceTransformerEmbedder
-    from qa.indexing import current_problem, update_index
-
-    cfg = Config.from_env(model=model, index_dir=index_dir, corpus_dir=corpus)
-    with user_errors():
-        if if_stale:
-            problem = current_problem(cfg.index_dir, cfg.corpus_dir, cfg.model)
-            if not problem:
-                typer.echo(f"Index at {cfg.index_dir} is up to date.")
-                return
-            typer.echo(f"Updating: {problem}")
-        corpus_paths(cfg.corpus_dir)  # a missing or empty corpus fails before the model loads
-        params = ChunkParams(max_chars=max_chars) if max_chars else ChunkParams()
-        embedder = SentenceTransformerEmbedder(cfg.model)
-        manifest, changes = update_index(cfg.corpus_dir, cfg.index_dir, embedder, params,
-                                         progress=True, incremental=not full)
-    _echo_changes(manifest, changes, cfg.index_dir)
-
-
-def _echo_changes(manifest, changes, index_dir: Path) -> None:
-    typer.echo(f"{'Rebuilt' if changes.full else 'Updated'}: {changes.summary()}")
-    typer.echo(f"Indexed {manifest.n_passages} passages from {len(manifest.corpus)} document(s) "
-               f"in {manifest.build_seconds:.1f} s -> {index_dir}")
-
-
-@app.command()
-def add(
-    files: Annotated[list[Path], typer.Argument(help=".txt, .md or .pdf files to add")],
-    corpus: Annotated[Path | None, typer.Option("--corpus", help="Corpus folder [default: ./corpus]")] = None,
-    index_dir: IndexOpt = None,
-    model: ModelOpt = None,
-) -> None:
-    """Copy documents into the corpus and index them (the rest of the index is reused)."""
-    from qa.adding import add_documents, check_new
-
-    cfg = Config.from_env(model=model, index_dir=index_dir, corpus_dir=corpus)
-    with user_errors():
-        for f in files:  # every file is checked before the model loads
-            check_new(f, cfg.corpus_dir)
-        from qa.embedding import SentenceTransformerEmbedder
-
-        embedder = SentenceTransformerEmbedder(cfg.model)
-        manifest, changes = add_documents([(f, f.name) for f in files], cfg.corpus_dir,
-                                          cfg.index_dir, embedder, progress=True)
-    _echo_changes(manifest, changes, cfg.index_dir)
+def check_llm(llm: str | None) -> None:
+    """Refuse an unknown ``--llm`` before anything heavy is imported."""
+    if llm is not None:
+        with user_errors():
+            check_backend(llm)
 
 
 @app.command()
@@ -240,10 +171,27 @@ def bench(
 
 
 @app.command()
+def fit(
+    gold: GoldOpt = None,
+    index_dir: IndexOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Where to write the weights [default: qa/answer_model.json]")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; write nothing")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit the answer ranker and abstention model on the gold set (cross-validated by slide)."""
+    from qa.fit_report import run_fit
+
+    _, items = _load_gold_split(gold, "all")
+    with user_errors():
+        report = run_fit(items, index_dir, out, write=not dry_run)
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else report["table"])
+
+
+@app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question in Japanese or English")],
-    llm: Annotated[str | None, typer.Option(
-        "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")] = None,
+    llm: LlmOpt = None,
     k: Annotated[int, typer.Option("-k", help="Passages to retrieve")] = 5,
     mode: ModeOpt = "hybrid",
     index_dir: IndexOpt = None,
@@ -284,27 +232,62 @@ def chat(
     port: Annotated[int, typer.Option("--port", help="Port of the web page and API")] = 7860,
     share: Annotated[bool, typer.Option(
         "--share/--no-share", help="Also open a public gradio.live link")] = False,
-    llm: Annotated[str | None, typer.Option(
-        "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")] = None,
+    llm: LlmOpt = None,
     index_dir: IndexOpt = None,
     allow_upload: Annotated[bool, typer.Option(
         "--allow-upload", help="Show a panel that adds .txt/.md/.pdf documents to the corpus")] = False,
+    feedback: Annotated[bool, typer.Option(
+        "--feedback/--no-feedback",
+        help="Keep 👍/👎 on answers in QA_FEEDBACK_DIR "
+             "[default: ~/.local/share/qa-trade-policy/feedback]")] = True,
 ) -> None:
-    """Open the chat page (streamed answers with cited passages) and its /ask and /search API."""
-    if llm is not None:
-        with user_errors():
-            check_backend(llm)
+    """Open the chat page with its APIs: /ask and /search, OpenAI-compatible /v1, MCP at /mcp."""
+    check_llm(llm)
     if not 0 < port < 65536:
         raise fail(f"--port must be between 1 and 65535, not {port}")
     from qa import web
 
     try:
         web.serve(host=host, port=port, share=share, llm=llm,
-                  index_dir=str(index_dir) if index_dir else None, allow_upload=allow_upload)
+                  index_dir=str(index_dir) if index_dir else None, feedback=feedback,
+                  allow_upload=allow_upload)
     except LoadError as exc:
         raise fail(f"could not load the assistant: {exc}") from None
     except OSError as exc:
         raise fail(f"could not serve on {host}:{port}: {exc}") from None
+
+
+@app.command("mcp")
+def mcp_stdio(
+    llm: LlmOpt = None,
+    index_dir: IndexOpt = None,
+) -> None:
+    """Serve the MCP tools search, ask and get_slide over stdio (for Claude Desktop and other agents)."""
+    check_llm(llm)
+    from qa.mcp_server import run_stdio
+
+    run_stdio(index_dir=str(index_dir) if index_dir else None, llm=llm)
+
+
+feedback_app = typer.Typer(help="The chat's 👍/👎 feedback.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path | None, typer.Option("--out", help="Gold JSONL to write [default: print it]")] = None,
+    folder: Annotated[Path | None, typer.Option(
+        "--dir", help="Feedback folder [default: QA_FEEDBACK_DIR]")] = None,
+) -> None:
+    """Write the down-voted questions as gold lines (answer: null) for a person to fill in;
+    `qa eval --gold FILE` reads the file."""
+    from qa.feedback import export_gold
+
+    with user_errors():
+        n, text = export_gold(folder or Config.from_env().feedback_dir, out)
+    if out is None:
+        typer.echo(text, nl=False)
+    typer.echo(f"{n} down-voted question(s){f' written to {out}' if out else ''}.", err=True)
 
 
 def main() -> None:

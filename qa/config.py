@@ -20,7 +20,9 @@ DEFAULT_MODEL = "bundled:multilingual-e5-small"
 DEFAULT_MAX_CORPUS_MB = 20.0
 DEFAULT_MAX_PDF_PAGES = 300
 API_KEY_VARS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # project-specific key wins
-SECRET_VARS = (*API_KEY_VARS, "OLLAMA_API_KEY")  # never shown in errors or logs
+SERVER_KEY_VAR = "QA_API_KEY"  # the bearer token of the OpenAI-compatible and MCP HTTP routes
+SECRET_VARS = (*API_KEY_VARS, "OLLAMA_API_KEY", SERVER_KEY_VAR)  # never shown in errors or logs
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -35,6 +37,12 @@ def _cache_dir() -> Path:
     return Path(base)
 
 
+def _feedback_dir() -> Path:
+    """QA_FEEDBACK_DIR, else a per-user data folder outside the repository."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return _env_path("QA_FEEDBACK_DIR", Path(base) / "qa-trade-policy" / "feedback")
+
+
 @dataclass(frozen=True)
 class Config:
     index_dir: Path
@@ -46,9 +54,11 @@ class Config:
     llm_timeout_s: float = 30.0
     openai_base_url: str = ""
     ollama_host: str = ""
-    api_key: str = field(default="", repr=False)
+    api_key: str = field(default="", repr=False)  # for the LLM server we call
+    server_key: str = field(default="", repr=False)  # QA_API_KEY: clients of our own API must send it
     secrets: tuple[str, ...] = field(default=(), repr=False)  # values to redact from messages
     cache_dir: Path = field(default_factory=_cache_dir)
+    feedback_dir: Path = field(default_factory=_feedback_dir)  # where the chat's 👍/👎 are kept
     max_corpus_mb: float = DEFAULT_MAX_CORPUS_MB
     max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES  # QA_MAX_PDF_PAGES
     torch_threads: int = 1  # per query; a bulk index build uses every core
@@ -67,8 +77,10 @@ class Config:
             openai_base_url=env("OPENAI_BASE_URL", ""),
             ollama_host=env("OLLAMA_HOST", ""),
             api_key=next((env(k) for k in API_KEY_VARS if env(k)), ""),
+            server_key=env(SERVER_KEY_VAR, ""),
             secrets=tuple(v for k in SECRET_VARS if (v := env(k, ""))),
             cache_dir=_cache_dir(),
+            feedback_dir=_feedback_dir(),
             max_corpus_mb=float(env("QA_MAX_CORPUS_MB", str(DEFAULT_MAX_CORPUS_MB))),
             max_pdf_pages=int(env("QA_MAX_PDF_PAGES", str(DEFAULT_MAX_PDF_PAGES))),
             torch_threads=int(env("QA_TORCH_THREADS", "1")),
@@ -89,6 +101,11 @@ def check_mode(mode: str | None, more: str = "") -> str:
         raise ModeError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}"
                         + (f" or {more}" if more else ""))
     return mode
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
 def check_backend(backend: str) -> str:

@@ -32,8 +32,16 @@ class BackendError(OptionError):
     """Unknown answerer backend."""
 
 
+class SectionError(OptionError):
+    """Unknown slide (section) id."""
+
+
 class GoldError(UserError, ValueError):
     """The gold file is missing or malformed (message names the line)."""
+
+
+class FeedbackError(UserError, OSError):
+    """The feedback folder or file cannot be read or written."""
 
 
 class IndexLoadError(UserError, RuntimeError):
@@ -50,6 +58,10 @@ class EmbeddingError(UserError, RuntimeError):
 
 class BundleError(EmbeddingError):
     """The packaged weights or tokenizer of the offline model are missing or unreadable."""
+
+
+class LexiconError(UserError, ValueError):
+    """The bilingual lexicon or its dictionary cannot be used (missing, corrupt, wrong format)."""
 
 
 class LoadError(UserError, RuntimeError):

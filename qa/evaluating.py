@@ -29,6 +29,7 @@ from qa.metrics import (
     normalise,
     row_correct,
 )
+from qa.question_analysis import answer_type
 from qa.report import write_report
 
 
@@ -97,6 +98,9 @@ def evaluate_one(item: GoldItem, mode: str, retriever, assistant, k: int,
         total_ms = (time.perf_counter() - t0) * 1000
         timings = ans.timings or {}
         row["answer"], row["abstained"] = ans.answer, bool(ans.abstained)
+        row["short_answer"] = ans.short_answer
+        row["confidence"], row["confidence_label"] = ans.confidence, ans.confidence_label
+        row["answer_type"] = answer_type(item.question, item.lang).kind
         row["citations"] = [_citation_row(c, item, passages, sources) for c in ans.citations]
         row["correct"] = row_correct(row)
         row["timings"].update(

@@ -1,4 +1,4 @@
-"""Build, save and load the index: FAISS vectors + JSONL passages and documents + manifest.json.
+"""Build, save and load the index: FAISS vectors + JSONL passages and documents + lexicon + manifest.
 
 Nothing is pickled. A build is written to a temporary sibling folder and swapped in,
 so a crash mid-build leaves the previous index usable. A build is incremental: only added or
@@ -33,11 +33,13 @@ from qa.doc_index import (
     write_documents,
 )
 from qa.errors import CorpusError, IndexLoadError
+from qa.index_lexicon import LEXICON, build_lexicon, lexicon_record, read_lexicon
+from qa.lexicon import Lexicon, save_lexicon
 from qa.records import Passage
 from qa.segmenting import segmenter_info
 from qa.store import FaissStore, StoreError
 
-FORMAT_VERSION = 4  # 4: several documents (documents.jsonl), passages with document and page
+FORMAT_VERSION = 5  # 4: the lexicon; 5: several documents (documents.jsonl), passages with document and page
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 UNIT_VECTORS = "sentences.npy"  # one row per sentence/table row, in passage order
@@ -61,12 +63,14 @@ class Manifest:
     n_passages: int
     built_at: str = ""
     build_seconds: float = 0.0
+    # {"dictionary", "dictionary_version", "sha256", counts}; None: built without the bridge
+    lexicon: dict | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict) -> Manifest:
         known = {f for f in cls.__dataclass_fields__}
-        missing = known - set(data) - {"built_at", "build_seconds", "extra"}
+        missing = known - set(data) - {"built_at", "build_seconds", "lexicon", "extra"}
         if missing:
             raise IndexLoadError(f"manifest is missing fields: {', '.join(sorted(missing))}")
         return cls(**{k: v for k, v in data.items() if k in known})
@@ -84,6 +88,7 @@ class Index:
     titled_vectors: np.ndarray  # same rows, each embedded as "<slide title> <sentence>"
     unit_offsets: list[int]  # first row of each passage's sentences in unit_vectors
     documents: dict[str, CorpusFile] = field(default_factory=dict)  # file name -> stored document
+    lexicon: Lexicon | None = None  # English questions' bridge to Japanese BM25 terms
 
     @property
     def texts(self) -> dict[str, str]:
@@ -112,9 +117,9 @@ def _offsets(units: list[list[tuple[int, int]]]) -> list[int]:
 
 
 def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
-                progress: bool = True, incremental: bool = True) -> Manifest:
-    """Bring the index at ``index_dir`` up to date with the corpus (see ``update_index``)."""
-    return update_index(corpus_dir, index_dir, embedder, params, progress, incremental)[0]
+                progress: bool = True, incremental: bool = True, bridge: bool = True,
+                dictionary: Path | None = None) -> Manifest:
+    return update_index(corpus_dir, index_dir, embedder, params, progress, incremental, bridge, dictionary)[0]
 
 
 def _previous(index_dir: Path, embedder, params: ChunkParams) -> dict[str, DocumentData]:
@@ -131,9 +136,12 @@ def _previous(index_dir: Path, embedder, params: ChunkParams) -> dict[str, Docum
 
 
 def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: ChunkParams,
-                started: float, embedded: list[str]) -> Manifest:
-    """Join the documents' data, in the order given, and write it atomically as the index."""
+                started: float, embedded: list[str], bridge: bool = True,
+                dictionary: Path | None = None) -> Manifest:
+    """Join the documents' data and write it atomically; corpus-wide artefacts come from stored
+    per-document data, not the model: the lexicon from the texts, BM25/IDF from terms at load."""
     passages, p_terms, units, vectors, unit_vectors, titled_vectors = concat(parts, embedder.dim)
+    lexicon = build_lexicon([d.doc.text for d in parts], dictionary) if bridge else None
     manifest = Manifest(
         format_version=FORMAT_VERSION, package_version=__version__,
         model_id=embedder.model_id, model_fingerprint=embedder.fingerprint(), dim=int(embedder.dim),
@@ -142,20 +150,20 @@ def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: Ch
         corpus={d.doc.name: d.doc.sha256 for d in parts}, n_passages=len(passages),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         extra={"documents": len(parts), "embedded": embedded},
+        lexicon=lexicon_record(lexicon) if lexicon else None,
     )
     manifest.build_seconds = round(time.perf_counter() - started, 2)
     _write_atomically(Path(index_dir), manifest, passages, p_terms, units,
                       {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors},
-                      FaissStore.from_vectors(vectors), [d.doc for d in parts])
+                      FaissStore.from_vectors(vectors), [d.doc for d in parts], lexicon)
     return manifest
 
 
 def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
-                 progress: bool = True, incremental: bool = True) -> tuple[Manifest, Changes]:
-    """Chunk, tokenise and embed the documents that are new or changed since the index at
-    ``index_dir`` was built, reuse the rest, and write the whole index atomically.
-
-    A bad document raises ``CorpusError`` before anything is written: the old index stays."""
+                 progress: bool = True, incremental: bool = True, bridge: bool = True,
+                 dictionary: Path | None = None) -> tuple[Manifest, Changes]:
+    """Embed the documents new or changed since the index at ``index_dir`` was built, reuse the
+    rest, write the whole index atomically. A bad document raises ``CorpusError`` first."""
     t0 = time.perf_counter()
     params = params or ChunkParams()
     index_dir = Path(index_dir)
@@ -171,13 +179,14 @@ def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParam
     parts = [reused.get(name) or made[name] for name in shas]
     changes = Changes(sorted(n for n in made if n not in old_shas), sorted(n for n in made if n in old_shas),
                       sorted(n for n in old_shas if n not in shas), sorted(reused), full=not reused)
-    manifest = write_parts(index_dir, parts, embedder, params, t0, embedded=sorted(made))
+    manifest = write_parts(index_dir, parts, embedder, params, t0, sorted(made), bridge, dictionary)
     return manifest, changes
 
 
 def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passage],
                       p_terms: list[list[str]], units: list[list[tuple[int, int]]],
-                      arrays: dict[str, np.ndarray], store: FaissStore, docs: list[CorpusFile]) -> None:
+                      arrays: dict[str, np.ndarray], store: FaissStore, docs: list[CorpusFile],
+                      lexicon: Lexicon | None = None) -> None:
     parent = index_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -188,6 +197,8 @@ def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passag
         tmp.chmod(0o755)
         store.save(tmp)
         write_documents(tmp, docs)
+        if lexicon is not None:
+            save_lexicon(lexicon, tmp / LEXICON)
         for name, arr in arrays.items():
             np.save(tmp / name, np.asarray(arr, dtype=np.float32), allow_pickle=False)
         with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
@@ -279,7 +290,7 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | 
         raise IndexLoadError(f"index at {index_dir}: {DOCUMENTS} is out of step with the "
                              "manifest. Rebuild with `qa index`")
     return Index(index_dir, manifest, passages, p_terms, store, units, unit_vectors,
-                 titled_vectors, _offsets(units), documents)
+                 titled_vectors, _offsets(units), documents, read_lexicon(index_dir, manifest.lexicon))
 
 
 def _read_documents(path: Path) -> dict[str, CorpusFile]:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from qa.gold import LANGS
+from qa.question_analysis import TYPED
 
 HIT_KS = (1, 3, 5, 10)
 RANK_DEPTH = 10  # retrieval metrics always look at the top 10
@@ -135,7 +136,19 @@ def _answerable_metrics(rows: list[dict]) -> dict:
         sum(all(c["evidence_found"]) and bool(c["evidence_found"])
             for r in given for c in r["citations"]),
         sum(len(r["citations"]) for r in given))
+    out["false_abstention"] = _ratio(out["abstained"], len(answered))
+    typed = [r for r in answered if r.get("answer_type") in TYPED]
+    out["short_answer_accuracy"] = _mean(float(_short_correct(r)) for r in typed)
+    out["hedged"] = _ratio(sum(r.get("confidence_label") == "low" for r in given), len(given))
+    lengths = [len(r["answer"]) for r in given if r["answer"]]
+    out["median_answer_chars"] = float(np.median(lengths)) if lengths else None
     return out
+
+
+def _short_correct(row: dict) -> bool:
+    """The short answer the reply opens with holds an answer key."""
+    short = normalise(row.get("short_answer") or "")
+    return bool(short) and not row["abstained"] and any(normalise(k) in short for k in row["answer_keys"])
 
 
 def _supported(row: dict) -> bool:

@@ -75,6 +75,10 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     backend: str = "extractive"
     notice: str = ""  # e.g. "question truncated", "LLM unreachable: offline answer"
+    confidence: float | None = None  # 1 - P(the document does not answer), calibrated on gold
+    confidence_label: str = ""  # "high" | "low" (hedged wording) | "abstain"
+    short_answer: str = ""  # the typed fact the answer opens with ("６兆ドル", "USD 6 trillion (６兆ドル)")
+    highlight: tuple[int, int] | None = None  # source offsets of that fact inside citation 1
 
     def to_dict(self) -> dict:
         return {
@@ -87,4 +91,8 @@ class Answer:
             "timings": self.timings,
             "backend": self.backend,
             "notice": self.notice,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "confidence_label": self.confidence_label,
+            "short_answer": self.short_answer,
+            "highlight": list(self.highlight) if self.highlight else None,
         }

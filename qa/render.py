@@ -1,6 +1,7 @@
-"""HTML of chat messages, pure: answers, citations, abstentions and the slide viewer.
+"""HTML of chat messages, pure: questions, answers, citations, abstentions and the slide viewer.
 
-Quoted words are inside <mark>; ``plain_answer`` reads the answer text back out of a message.
+Quoted words are inside <mark>; ``plain_answer``, ``plain_question`` and ``reply_id`` read the
+answer text, the question as typed and the reply's id back out of a message.
 
 Document text and questions are untrusted: everything shown is HTML-escaped here.
 """
@@ -10,14 +11,19 @@ from __future__ import annotations
 import html
 import re
 
-from qa.citations import where
+from qa.citations import display, where
+from qa.questions import MAX_QUESTION_CHARS, clean_question
 from qa.records import Answer, Citation, Hit, Passage
 from qa.text import join_with_map
 from qa.ui_text import labels
 
+FOLD_CHARS, FOLD_LINES, PREVIEW_CHARS = 600, 12, 240  # longer questions are shown folded
+
 _REF = re.compile(r"\[(\d{1,2})\]")
 _ANSWER_DIV = re.compile(r'<div class="qa-answer">(.*?)</div>', re.S)
 _TAG = re.compile(r"<[^>]+>")
+_QUESTION_DIV = re.compile(r'<div class="qa-q">(.*?)</div>', re.S)
+_REPLY_ID = re.compile(r'<div class="qa-reply" data-qa-id="([0-9a-f]+)">')
 
 
 def esc(text: str) -> str:
@@ -26,19 +32,23 @@ def esc(text: str) -> str:
     return html.escape(text.replace("\r", ""), quote=True)
 
 
-def source_html(raw: str, marks: list[tuple[int, int]] = ()) -> str:
+_OPEN = {1: "<mark>", 2: '<mark class="qa-fact">'}
+
+
+def source_html(raw: str, marks: list[tuple[int, int]] = (), fact: tuple[int, int] | None = None) -> str:
     """Escaped HTML of verbatim source text: mid-word line breaks joined, other breaks as
-    <br>, and the characters at ``marks`` (offsets into ``raw``) inside <mark>."""
+    <br>, the characters at ``marks`` (offsets into ``raw``) inside <mark>, and those of the
+    short answer's ``fact`` inside <mark class="qa-fact">."""
     clean, where = join_with_map(raw)
     out: list[str] = []
-    inside = False
+    state = 0
     for ch, w in zip(clean, where):
-        hit = any(a <= w < b for a, b in marks)
-        if hit != inside:
-            out.append("<mark>" if hit else "</mark>")
-            inside = hit
+        now = 2 if fact and fact[0] <= w < fact[1] else 1 if any(a <= w < b for a, b in marks) else 0
+        if now != state:
+            out.append(("</mark>" if state else "") + _OPEN.get(now, ""))
+            state = now
         out.append("<br>" if ch == "\n" else esc(ch))
-    if inside:
+    if state:
         out.append("</mark>")
     return "".join(out)
 
@@ -95,9 +105,32 @@ def _section_title(item: Hit | Citation) -> str:
     return (f'<b class="qa-sec">{esc(where(item))}</b> <span class="qa-title">{esc(item.title)}</span>')
 
 
-def render_answer(answer: Answer, lang: str, retriever=None) -> str:
-    """The final chat message: the answer, then its citations (or, for an abstention, the
-    closest passages), each with its section, title, rank, score and whole-slide viewer."""
+def by_passage(citations: list[Citation]) -> dict[str, list[Citation]]:
+    """Citations grouped by the passage they quote, in order of first citation."""
+    groups: dict[str, list[Citation]] = {}
+    for c in citations:
+        groups.setdefault(c.id, []).append(c)
+    return groups
+
+
+def _cited_body(cites: list[Citation], source: Passage | Hit | None,
+                fact: tuple[int, int] | None = None) -> str:
+    """The cited passage with every quote from it marked (the quotes alone if it is unknown),
+    and the short answer's span (absolute ``fact`` offsets) marked apart."""
+    if source is None:
+        return "<br>".join(source_html(c.quote, [(0, len(c.quote))]) for c in cites)
+    local = (fact[0] - source.start, fact[1] - source.start) if fact else None
+    return source_html(source.text, [(c.start - source.start, c.end - source.start) for c in cites], local)
+
+
+def render_answer(answer: Answer, lang: str, retriever=None, reply_id: str = "", asked: str = "") -> str:
+    """The final chat message: the answer, then one card per cited passage (all its quotes
+    marked, all its citation numbers on it) or, for an abstention, the closest passages, each
+    with its section, title, rank, score and whole-slide viewer; a copy-with-sources button.
+
+    ``reply_id`` tags the message (for feedback and relabelling); ``asked`` is the question as
+    typed, to say in the reply when it was cut to ``MAX_QUESTION_CHARS``.
+    """
     t = labels(lang)
     hits = {h.id: h for h in answer.passages}
     slides: dict[tuple[str, str], list[Passage]] = {}
@@ -123,23 +156,75 @@ def render_answer(answer: Answer, lang: str, retriever=None) -> str:
     else:
         head = f'<div class="qa-answer">{answer_html(answer.answer)}</div>'
         title = t["sources"]
-        for c in answer.citations:
-            hit = hits.get(c.id)
-            source = (retriever.by_id.get(c.id) if retriever is not None else None) or hit
-            text, start = (source.text, source.start) if source else (c.quote, c.start)
-            body = source_html(text, [(c.start - start, c.end - start)])
-            slide, n = slide_of(c)
-            label = f'<span class="qa-ref">[{c.n}]</span> {_section_title(c)}'
-            cards.append(_card(label, hit, body, slide, lang, n))
-    parts = [head]
-    if answer.notice:
-        parts.append(f'<div class="qa-notice">{t["notice"]}: {esc(answer.notice)}</div>')
+        for pid, cites in by_passage(answer.citations).items():
+            hit = hits.get(pid)
+            source = (retriever.by_id.get(pid) if retriever is not None else None) or hit
+            slide, n = slide_of(cites[0])
+            refs = "".join(f'<span class="qa-ref">[{c.n}]</span>' for c in cites)
+            label = f'{refs} {_section_title(cites[0])}'
+            fact = answer.highlight if answer.highlight and source is not None and \
+                source.start <= answer.highlight[0] < source.end else None
+            cards.append(_card(label, hit, _cited_body(cites, source, fact), slide, lang, n))
+    parts = []
+    notice = answer.notice
+    asked_chars = len(" ".join(asked.split()))
+    if asked_chars > MAX_QUESTION_CHARS:
+        parts.append(f'<div class="qa-notice qa-truncated">'
+                     f'{esc(t["truncated"].format(n=asked_chars, max=MAX_QUESTION_CHARS))}</div>')
+        notice = notice.replace(clean_question(asked).notice, "").strip()
+    parts.append(head)
+    if notice:
+        parts.append(f'<div class="qa-notice">{t["notice"]}: {esc(notice)}</div>')
     if cards:
         parts.append(f'<div class="qa-sources"><div class="qa-h">{title}</div>{"".join(cards)}</div>')
     total = answer.timings.get("total_ms")
     seconds = f" · {total / 1000:.2f} s" if total is not None else ""
-    parts.append(f'<div class="qa-meta">{esc(answer.backend)}{seconds}</div>')
-    return "\n".join(parts)
+    copy = (f'<button type="button" class="qa-copy"><span class="qa-copy-label">{esc(t["copy"])}</span>'
+            f'<span class="qa-copy-done">{esc(t["copied"])}</span></button>'
+            f'<pre class="qa-md" hidden>{_lines(answer_markdown(answer, lang))}</pre>')
+    parts.append(f'<div class="qa-foot"><span class="qa-meta">{esc(answer.backend)}{seconds}</span>'
+                 f'{copy}</div>')
+    tag = f' data-qa-id="{esc(reply_id)}"' if reply_id else ""
+    return f'<div class="qa-reply"{tag}>' + "\n".join(parts) + "</div>"
+
+
+def answer_markdown(answer: Answer, lang: str) -> str:
+    """The answer with its numbered citations (section, title, quote) as Markdown, for copying."""
+    t = labels(lang)
+    lines = [answer.answer.strip(), ""]
+    if answer.citations:
+        lines.append(f"**{t['copy_sources']}**")
+        lines += [f"- [{c.n}] {c.section} {c.title}: 「{display(c.quote)}」" for c in answer.citations]
+    elif answer.passages:
+        lines.append(f"**{t['closest']}**")
+        lines += [f"- {h.section} {h.title}" for h in answer.passages]
+    return "\n".join(lines).strip()
+
+
+def _lines(text: str) -> str:
+    """Escaped ``text`` with its line breaks as character references: no blank line can end the
+    HTML block and let Markdown format the rest of the message. (The page's sanitizer drops
+    data attributes, so the copy text travels in a hidden element.)"""
+    return esc(text).replace("\n", "&#10;")
+
+
+def user_html(text: str, lang: str) -> str:
+    """A question exactly as typed, as text (never HTML or Markdown); a long one folded behind
+    a show-all toggle."""
+    body = f'<div class="qa-q">{esc(text).replace(chr(10), "<br>")}</div>'
+    if len(text) <= FOLD_CHARS and text.count("\n") < FOLD_LINES:
+        return f'<div class="qa-user">{body}</div>'
+    t = labels(lang)
+    preview = esc(" ".join(text[:PREVIEW_CHARS].split()))
+    return (f'<div class="qa-user"><details class="qa-fold"><summary><span class="qa-preview">{preview}…'
+            f'</span> <span class="qa-more">{esc(t["show_all"].format(n=len(text)))}</span>'
+            f'<span class="qa-less">{esc(t["show_less"])}</span></summary>{body}</details></div>')
+
+
+def plain_question(message: str) -> str:
+    """The question as typed inside a rendered user message (a plain string stays as is)."""
+    m = _QUESTION_DIV.search(message)
+    return html.unescape(m.group(1).replace("<br>", "\n")) if m else message
 
 
 def plain_answer(message: str) -> str:
@@ -147,3 +232,9 @@ def plain_answer(message: str) -> str:
     m = _ANSWER_DIV.search(message)
     body = m.group(1) if m else message
     return html.unescape(_TAG.sub("", body.replace("<br>", "\n"))).strip()
+
+
+def reply_id(message: str) -> str:
+    """The id a final answer message was tagged with ("" if none)."""
+    m = _REPLY_ID.search(message)
+    return m.group(1) if m else ""

@@ -98,7 +98,16 @@ class Retriever:
         """Load the model and run one query, so the first user does not wait."""
         self.rank("warm up", need_dense=True)
 
-    def rank(self, query: str, need_dense: bool = True, need_bm25: bool = True) -> Ranked:
+    def query_terms(self, query: str, language: str) -> list[str]:
+        """BM25 terms of ``query``: its Sudachi terms, or for an English question the Japanese
+        terms of its phrases' dictionary translations (and the document's own Latin words)."""
+        lexicon = self.index.lexicon
+        if language == "en" and lexicon is not None:
+            return lexicon.query_terms(query, self.fusion.bridge_headwords)
+        return terms(query)
+
+    def rank(self, query: str, need_dense: bool = True, need_bm25: bool = True,
+             language: str | None = None) -> Ranked:
         n = self.fusion.candidates
         dense: list[tuple[int, float]] = []
         sentence: list[tuple[int, float]] = []
@@ -109,7 +118,8 @@ class Retriever:
             pool = self.index.store.search(vec, max(n, SENTENCE_POOL) if large else n)
             dense = pool[:n]
             sentence = self._sentence_ranking(vec, n, [i for i, _ in pool] if large else None)
-        q_terms = terms(query) if need_bm25 else []
+        language = language or detect_language(query)
+        q_terms = self.query_terms(query, language) if need_bm25 else []
         matched = [t for t in q_terms if t in self._vocab]
         bm25: list[tuple[int, float]] = []
         if matched:
@@ -146,6 +156,36 @@ class Retriever:
         """The sentence spans of a passage and their vectors (embedded after the slide title)."""
         return self.index.passage_units(self._position[passage_id], titled)
 
+    def lines(self, passage_id: str) -> tuple[Passage, list[tuple[int, int]], np.ndarray, np.ndarray]:
+        """A passage, its line spans, and their vectors plain and after the slide title."""
+        i = self._position[passage_id]
+        spans, vecs = self.index.passage_units(i)
+        _, titled = self.index.passage_units(i, titled=True)
+        return self.index.passages[i], spans, vecs, titled
+
+    def position(self, passage_id: str) -> int:
+        return self._position[passage_id]
+
+    def previous(self, passage_id: str) -> Passage | None:
+        """The passage just above ``passage_id`` in the same slide, or None."""
+        i = self._position[passage_id]
+        if i == 0 or self.index.passages[i - 1].section != self.index.passages[i].section:
+            return None
+        return self.index.passages[i - 1]
+
+    @property
+    def doc_year(self) -> int | None:
+        """The year the corpus mostly speaks of (its most frequent 19xx/20xx), which dates
+        its two-digit years (20年7月) for English answers."""
+        if not hasattr(self, "_doc_year"):
+            import re
+            from collections import Counter
+
+            text = " ".join(p.text for p in self.passages)
+            years = Counter(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", text))
+            self._doc_year = int(years.most_common(1)[0][0]) if years else None
+        return self._doc_year
+
     def passage_vector(self, passage_id: str) -> np.ndarray:
         return self.index.store.vector(self._position[passage_id])
 
@@ -172,8 +212,9 @@ class Retriever:
                              ) -> tuple[list[Hit], Ranked]:
         check_mode(mode)
         text = clean_question(query).text
-        ranked = self.rank(text, need_dense=mode != "bm25", need_bm25=mode != "dense")
-        fused = self.fuse(ranked, mode, detect_language(text))[: max(k, 0)]
+        language = detect_language(text)
+        ranked = self.rank(text, need_dense=mode != "bm25", need_bm25=True, language=language)
+        fused = self.fuse(ranked, mode, language)[: max(k, 0)]
         return [self._hit(i, s, r) for r, (i, s) in enumerate(fused, start=1)], ranked
 
     def _hit(self, idx: int, score: float, rank: int) -> Hit:

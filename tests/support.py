@@ -93,7 +93,7 @@ def running_app(service, lang: str = "ja"):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                **web.launch_options())
+                **web.launch_options(), **web.api_options(service, "127.0.0.1"))
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -152,3 +152,14 @@ def write_lines(path: Path, objs: list) -> Path:
     path.write_text("\n".join(o if isinstance(o, str) else json.dumps(o, ensure_ascii=False)
                               for o in objs) + "\n", encoding="utf-8")
     return path
+
+
+def never_abstaining(model):
+    """``model`` with its abstention thresholds out of reach: every question is answered (the
+    fake embedder's cosines are not calibrated like e5's)."""
+    from dataclasses import replace
+
+    from qa.answer_model import AnswerModel
+
+    out = {lang: replace(lm, abstain_at=2.0, hedge_at=2.0) for lang, lm in model.languages.items()}
+    return AnswerModel(out, model.provenance)

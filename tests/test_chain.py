@@ -20,17 +20,17 @@ def assistant(request, tiny_index, tiny_corpus, fake_embedder):
     """The extractive assistant on the tiny index, with the shipped abstention thresholds
     (tuned for e5 cosines, so the fake embedder mostly abstains) or with none at all (so
     every question reaches answer extraction and citation checking)."""
-    from qa.answering import ExtractParams
+    from support import never_abstaining
+
+    from qa.answer_model import load_model
     from qa.chain import Assistant
     from qa.config import Config
     from qa.retrieving import Retriever
 
     index = load_index(tiny_index, tiny_corpus, fake_embedder.model_id)
     config = Config(index_dir=tiny_index, corpus_dir=tiny_corpus)
-    params = ExtractParams()
-    if request.param == "never-abstain":
-        params = ExtractParams(abstain_below={"ja": -1.0, "en": -1.0})
-    return Assistant(Retriever(index, lambda: fake_embedder), "extractive", config, params=params)
+    model = load_model() if request.param == "calibrated" else never_abstaining(load_model())
+    return Assistant(Retriever(index, lambda: fake_embedder), "extractive", config, model=model)
 
 
 ODD_QUESTIONS = [

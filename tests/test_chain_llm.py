@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from llm_standins import OpenAIStandin, closed_port_url
+from support import never_abstaining
 
+from qa.answer_model import load_model
 from qa.answer_texts import NO_ANSWER
-from qa.answering import ExtractParams
 from qa.chain import Assistant
 from qa.config import Config
 from qa.retrieving import Retriever
@@ -25,10 +24,10 @@ def make_assistant(tiny_index, tiny_corpus, fake_embedder, monkeypatch):
         retriever = Retriever.load(index_dir=tiny_index, embedder=fake_embedder, corpus_dir=tiny_corpus)
         cfg = Config.from_env(index_dir=tiny_index, corpus_dir=tiny_corpus, llm="openai",
                               llm_model="standin-model", llm_base_url=base_url, llm_timeout_s=timeout_s)
-        params = ExtractParams()
+        model = load_model()
         if never_abstain:  # the fake embedder's cosines are not calibrated like e5's
-            params = replace(params, abstain_below={"ja": -1e9, "en": -1e9})
-        return Assistant(retriever, "openai", cfg, params=params)
+            model = never_abstaining(model)
+        return Assistant(retriever, "openai", cfg, model=model)
 
     return make
 

@@ -12,8 +12,8 @@ from qa.answer_texts import NO_ANSWER
 from qa.chat_service import ChatService, history_pairs
 from qa.errors import IndexLoadError, LoadError, QuestionError
 from qa.records import Answer, Citation, Hit, Passage
-from qa.render import plain_answer, render_answer
-from qa.ui_text import TEXT, labels, mode_choices, ui_language
+from qa.render import plain_answer, render_answer, user_html
+from qa.ui_text import TEXT, browser_language, labels, mode_choices, ui_language
 
 
 def _passages() -> list[Passage]:
@@ -168,7 +168,7 @@ def test_follow_up_gets_the_plain_history(service, assistant):
 def test_settings_are_passed_and_checked(service, assistant):
     chat(service, "G7?", mode="bm25", k=3.0)
     assert assistant.calls[-1]["mode"] == "bm25" and assistant.calls[-1]["k"] == 3
-    assert "k must be between 1 and 20" in chat(service, "G7?", k=0)[-1]
+    assert "k must be between 1 and 10" in chat(service, "G7?", k=11)[-1]  # the slider's limit
     assert "unknown mode" in chat(service, "G7?", mode="magic")[-1]
     assert "unknown answerer" in chat(service, "G7?", answerer="gpt")[-1]
     assert "&#x27;ollama&#x27; is not configured here" in chat(service, "G7?", answerer="ollama")[-1]
@@ -248,3 +248,50 @@ def test_history_pairs_accepts_tuples_and_strings():
     pairs = history_pairs([("q1", '<div class="qa-answer">a &amp; b<br>c</div><div>cites</div>'),
                               {"role": "user", "content": "q2"}, {"role": "assistant", "content": "plain"}])
     assert pairs == [("q1", "a & b\nc"), ("q2", "plain")]
+
+
+def test_a_vote_on_a_reply_is_recorded_with_its_settings(assistant, tmp_path):
+    from qa.feedback import FeedbackLog
+    from qa.render import reply_id
+
+    service = ChatService(assistant=assistant, feedback=FeedbackLog(tmp_path))
+    final = chat(service, "G7サミットはどこで開催された？", mode="bm25", k=3)[-1]
+    rid = reply_id(final)
+    assert rid and service.replies.get(rid).asked == "G7サミットはどこで開催された？"
+    assert service.replies.vote(service.feedback, rid, False, "ja") == "👎 記録しました。"
+    (line,) = service.feedback.records()
+    assert line["vote"] == "down" and line["settings"] == {"mode": "bm25", "k": 3, "answerer": "extractive"}
+    assert line["citations"][0]["quote"].endswith("コーンウォール")
+    assert service.replies.vote(service.feedback, rid, True, "en", "good") == "Comment saved."
+    assert [(x["vote"], x["comment"]) for x in service.feedback.records()] == [("up", "good")]
+    assert service.replies.vote(service.feedback, rid, "", "en") == ""  # withdrawn
+    assert service.feedback.records() == []
+    assert "no longer known" in service.replies.vote(service.feedback, "feedbeef", True, "en")
+    assert "not recorded" in ChatService(assistant=assistant).replies.vote(None, rid, True, "en")
+
+
+def test_a_language_switch_relabels_earlier_messages(service):
+    typed = "<b>G7</b> サミットは **どこ**？"
+    final = chat(service, typed)[-1]
+    history = [{"role": "user", "content": [{"type": "text", "text": user_html(typed, "ja")}]},
+               {"role": "assistant", "content": [{"type": "text", "text": final}]},
+               {"role": "assistant", "content": "<div class=\"qa-error\">エラー: x</div>"}]
+    english = service.replies.relabel(history, "en", service.assistant.retriever)
+    assert "Sources" in english[1]["content"] and "出典" not in english[1]["content"]
+    assert "Open the whole slide" in english[1]["content"]
+    assert english[0]["content"] == user_html(typed, "en") and english[2] == history[2]
+    (question, _), = history_pairs(history[:2])
+    assert question == typed  # the question as typed goes back to the answerer
+
+
+def test_the_page_opens_in_the_browsers_language():
+    assert browser_language("en-US,en;q=0.9,ja;q=0.8") == "en"
+    assert browser_language("ja,en-US;q=0.9") == "ja"
+    assert browser_language("fr-FR,en;q=0.5") == "ja"  # English only when it is preferred
+    assert browser_language("de;q=0.2, en-GB;q=0.8") == "en"
+    assert browser_language("") == "ja" and browser_language(None) == "ja"
+
+
+def test_the_loading_line_counts_seconds_the_page_can_keep_counting(assistant):
+    service = ChatService(lambda report: assistant)  # not started: still loading
+    assert '<span class="qa-elapsed">' in service.status("日本語") and "秒経過" in service.status("日本語")

@@ -98,15 +98,17 @@ def test_ids_are_unique_and_name_their_document(index, corpus):
 
 
 def _assistant(index, corpus):
-    from qa.answering import ExtractParams
+    from support import never_abstaining
+
+    from qa.answer_model import load_model
     from qa.chain import Assistant
     from qa.config import Config
     from qa.retrieving import Retriever
 
     embedder = FakeEmbedder()
     retriever = Retriever(load_index(index, corpus, embedder.model_id), lambda: embedder)
-    params = ExtractParams(abstain_below={"ja": -1.0, "en": -1.0})
-    return Assistant(retriever, "extractive", Config(index_dir=index, corpus_dir=corpus), params=params)
+    return Assistant(retriever, "extractive", Config(index_dir=index, corpus_dir=corpus),
+                     model=never_abstaining(load_model()))
 
 
 def test_a_question_only_the_pdf_answers_is_cited_with_its_page(index, corpus):

@@ -19,3 +19,26 @@ def test_demo_exposes_ask_and_search():
     assert {"ask", "search"} <= names
     config = str(demo.get_config_file()["components"])
     assert "Settings" in config and "Retrieval mode" in config
+
+
+def _config(service) -> dict:
+    from qa import web
+
+    return web.build_demo(service, lang="ja").get_config_file()
+
+
+def test_thumbs_only_when_feedback_is_kept_and_one_k_limit(tmp_path):
+    pytest.importorskip("gradio")
+    from qa import web
+    from qa.chat_service import MAX_K
+    from qa.feedback import FeedbackLog
+
+    def likes(config: dict) -> int:
+        return sum(1 for d in config["dependencies"] for _, event in d["targets"] if event == "like")
+
+    plain = ChatService(config=SimpleNamespace(llm="extractive"))
+    kept = ChatService(config=SimpleNamespace(llm="extractive"), feedback=FeedbackLog(tmp_path))
+    assert likes(_config(plain)) == 0 and likes(_config(kept)) == 1
+    (slider,) = [c for c in _config(plain)["components"] if c.get("props", {}).get("elem_id") == "qa-k"]
+    assert slider["props"]["maximum"] == MAX_K
+    assert web.launch_options()["footer_links"] == []  # Gradio's footer would ignore the switch

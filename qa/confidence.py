@@ -1,0 +1,114 @@
+"""Question-level signals of whether the document answers a question at all, for the
+calibrated abstention model in ``qa.answer_model``.
+
+A near miss ("RE100 members in 2019", "the IMF forecast for India") retrieves the right slide
+with a high cosine; what gives it away is a detail the question names that the best passages
+lack (a year, a country, an acronym, a rare term), or the lack of any line of the kind of
+answer asked for. These signals are numbers; the weights come from the gold set.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.features import QUESTION_TERMS, Candidate, Question
+
+QUESTION_FEATURES = (
+    "top_cos", "cos_margin", "sentence_cos", "missing_idf", "missing_idf_best", "missing_numbers",
+    "missing_numbers_best", "missing_names", "untranslated", "no_typed_line", "best_untyped",
+    "best_score", "score_margin", "bm25_agrees",
+)
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9\-&]*[A-Z0-9][A-Za-z0-9\-&]*|[A-Z][a-z]+")
+_JA_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_NUMERIC_TERM = re.compile(r"^[0-9.,%]+$")
+
+
+def fold(text: str) -> str:
+    """NFKC, no whitespace, lower case: how question details are looked up in passages."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def number_forms(number: str) -> set[str]:
+    """How the deck may write a number: a year 2021 also as 21年, ’21 or FY21."""
+    forms = {number}
+    if len(number) == 4 and number[:2] in ("19", "20"):
+        forms |= {number[2:] + "年", "’" + number[2:], "'" + number[2:]}
+    return forms
+
+
+def missing_numbers(question: str, passage_text: str) -> int:
+    """Numbers of the question (years, counts) that the passages never write."""
+    q, text = fold(question), fold(passage_text)
+    return sum(1 for n in set(_DIGITS.findall(q)) if not any(f in text for f in number_forms(n)))
+
+
+def missing_names(question: str, passage_text: str, language: str = "ja") -> int:
+    """Latin names and acronyms of the question (CBAM, ASEAN5, TSMC) the passages lack. An
+    English question's ordinary capitalised words are skipped: only acronyms count there."""
+    text = fold(passage_text)
+    names = set(_NAME.findall(unicodedata.normalize("NFKC", question)))
+    if language == "en":
+        names = {n for n in names if sum(c.isupper() or c.isdigit() for c in n) >= 2}
+    return sum(1 for n in names if n.lower() not in text)
+
+
+def missing_idf(query_terms: list[str], passage_terms: set[str], idf: dict[str, float]) -> float:
+    """IDF mass of the question's content terms the passages lack; a term the document never
+    uses counts as the rarest term."""
+    rare = max(idf.values(), default=1.0)
+    total = 0.0
+    for t in set(query_terms) - passage_terms - QUESTION_TERMS:
+        if t in idf:
+            total += idf[t]
+        elif _JA_CHAR.search(t) or any(ch.isdigit() for ch in t):
+            total += rare
+    return total
+
+
+def has_content(query_terms: list[str]) -> bool:
+    """False for "?", "2021" or an emoji: nothing to look up."""
+    return any(t not in QUESTION_TERMS and not _NUMERIC_TERM.match(t) for t in query_terms)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Retrieval evidence about one question, gathered before any answer line is scored."""
+
+    passage_cos: list[float]  # cosines of the top passages with the question
+    sentence_cos: float  # the best line's cosine in the whole index
+    top_terms: frozenset[str]  # terms of the top 3 passages
+    best_terms: frozenset[str]  # terms of the best passage's whole slide
+    top_text: str  # text of the top 3 passages (for numbers and names)
+    untranslated: float  # share of an English question's content words the lexicon lacks
+    bm25_agrees: bool  # the best passage is among BM25's top 5
+
+
+def question_features(question: Question, signals: Signals, ranked: list[Candidate],
+                      scores: np.ndarray, idf: dict[str, float]) -> np.ndarray:
+    """The values of ``QUESTION_FEATURES`` for one question; ``ranked``/``scores``: the answer
+    candidates and their ranker scores."""
+    cos = sorted(signals.passage_cos, reverse=True) + [0.0, 0.0]
+    order = np.argsort(-scores) if len(scores) else np.array([], dtype=int)
+    best = float(scores[order[0]]) if len(order) else -10.0
+    second = float(scores[order[1]]) if len(order) > 1 else best - 1.0
+    expects = question.answer_type.typed or question.answer_type.kind in ("place", "name")
+    top = ranked[int(order[0])] if len(order) else None
+    best_text = f"{top.passage.title} {top.passage.text}" if top else ""
+    values = {
+        "top_cos": cos[0], "cos_margin": cos[0] - cos[1], "sentence_cos": signals.sentence_cos,
+        "missing_idf": missing_idf(question.terms, signals.top_terms, idf),
+        "missing_idf_best": missing_idf(question.terms, signals.best_terms, idf),
+        "missing_numbers": float(missing_numbers(question.text, signals.top_text)),
+        "missing_numbers_best": float(missing_numbers(question.text, best_text)),
+        "missing_names": float(missing_names(question.text, signals.top_text, question.language)),
+        "untranslated": signals.untranslated,
+        "no_typed_line": float(expects and not any(c.spans for c in ranked)),
+        "best_untyped": float(expects and top is not None and not top.spans),
+        "best_score": best, "score_margin": best - second, "bm25_agrees": float(signals.bm25_agrees),
+    }
+    return np.array([values[n] for n in QUESTION_FEATURES], dtype=np.float64)

@@ -1,0 +1,280 @@
+"""Answer candidates and their features: every sentence or table row of the top passages,
+described by numbers a fitted linear model can weigh (``qa.answer_model``).
+
+The features say how close a candidate is to the question (its vector, alone and after its
+slide title; the question's terms it and its neighbours hold), whether it holds the kind of
+answer asked for (an amount, a date, a name), whether it adds anything beyond the question
+(a label line that repeats the question's words answers nothing; the line after it often
+does), and what kind of line it is (a title, a caption, a table row).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from qa.chunking import PART_HEADING, SLIDE_HEADING
+from qa.citations import display
+from qa.question_analysis import AnswerType
+from qa.records import Hit, Passage
+from qa.segmenting import terms
+from qa.span_names import typed_spans
+from qa.spans import Span, matches, numeric_spans, table_cells
+
+TABLE_ROW = re.compile(r"^\S.{0,30}?(\s+[-−▲]?[0-9０-９][0-9０-９.,]*%?){1,}\s*$")
+TABLE_HEADER = re.compile(r"(\(%\)|（%）|[0-9]{4}\s*年.*[0-9]{4}\s*年)")
+_CAPTION = re.compile(r"^(（資料）|\(資料\)|出典|※|https?://|www\.)|\.(svg|png|jpg|html?)\b")
+_ASKS_SOURCE = re.compile(r"資料|出典|出所|データ|source|data|taken from|according to which", re.I)
+_NUMBER = re.compile(r"[0-9０-９]")
+_JA_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z\-]+")
+NEIGHBOURS = 2  # lines above a candidate that may be its label ("重点6分野", "＜IHIの取り組み＞")
+NO_NEIGHBOUR_COS = -0.1  # relative cosine of a missing neighbour (a passage's first line)
+# Interrogatives and generic question nouns: absent from a passage even when it answers.
+QUESTION_TERMS = frozenset(
+    "何 誰 いつ どこ どの どのような どんな どう どれ 幾ら 幾つ 何故 なぜ 主 主な "
+    "内容 名前 名称 額 規模 対象 物 事 方 居る 有る 為る 成る 言う 呼ぶ "
+    "教える 挙げる 示す 説明 理由 目的 狙い 意味 例 具体 的 "
+    "what which who when where why how much many name names".split()
+)
+
+FEATURES = (
+    "cos", "titled_cos", "prev_cos", "first", "lex", "prev_lex", "context_lex", "title_lex",
+    "novelty", "answer_like", "label_like", "type_match", "type_missing", "inv_rank", "row",
+    "header", "heading", "caption", "latin", "length", "doc_english",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence or table row of a retrieved passage, with its features."""
+
+    passage: Passage
+    rank: int  # the passage's retrieval rank (1-based)
+    position: int  # index of the line in its passage
+    start: int  # absolute source offsets of the line
+    end: int
+    text: str  # display form (line breaks folded)
+    header: tuple[int, int] | None  # a table row's header line (absolute offsets)
+    header_text: str
+    header_passage: Passage | None  # the passage holding that header (this one or one above)
+    raw: str  # the line's verbatim source text (``spans`` offsets are into it)
+    spans: tuple[Span, ...]  # typed spans of the line that match the question's answer type
+    columns: tuple[str, ...]  # for a table row, each span's column header ("2021年"), else ""
+    x: np.ndarray = field(repr=False)  # values of FEATURES
+
+    @property
+    def context(self) -> str:
+        """What the line says with its table header."""
+        return f"{self.header_text} {self.text}" if self.header_text else self.text
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the features need to know of the question."""
+
+    text: str
+    language: str
+    terms: list[str]  # BM25 terms (an English question's are its translations)
+    vector: np.ndarray | None
+    answer_type: AnswerType
+    english_words: frozenset[str] = frozenset()  # lemmas of an English question's content words
+
+
+@dataclass(frozen=True)
+class TermWeights:
+    """The IDF of a question's content terms that the index knows, computed once a question."""
+
+    weights: dict[str, float]
+    total: float
+
+    @classmethod
+    def of(cls, query_terms: list[str], idf: dict[str, float]) -> TermWeights:
+        weights = {t: idf[t] for t in set(query_terms) if t in idf and t not in QUESTION_TERMS}
+        return cls(weights, sum(weights.values()))
+
+    def coverage(self, unit_terms: frozenset[str] | set[str]) -> float:
+        """IDF-weighted share of the question's terms that the unit contains."""
+        if self.total <= 0:
+            return 0.0
+        return sum(w for t, w in self.weights.items() if t in unit_terms) / self.total
+
+
+def coverage(query_terms: list[str], unit_terms: set[str] | frozenset[str], idf: dict[str, float]) -> float:
+    """IDF-weighted share of the query's known content terms that the unit contains."""
+    return TermWeights.of(query_terms, idf).coverage(unit_terms)
+
+
+def novelty(query_terms: list[str] | set[str], unit_terms: frozenset[str], idf: dict[str, float]) -> float:
+    """IDF-weighted share of the unit's terms that the question does not already say."""
+    total = new = 0.0
+    for t in unit_terms:
+        w = idf.get(t)
+        if w is not None:
+            total += w
+            if t not in query_terms:
+                new += w
+    return new / total if total > 0 else 0.0
+
+
+@lru_cache(maxsize=8192)
+def line_terms(text: str) -> frozenset[str]:
+    """Sudachi terms of a line (cached: passages do not change while the index is loaded)."""
+    return frozenset(terms(text))
+
+
+@lru_cache(maxsize=8192)
+def line_spans(text: str, with_names: bool) -> tuple[Span, ...]:
+    """Typed spans of a line; names and lists (Sudachi) only when the question wants them."""
+    return tuple(typed_spans(text) if with_names else numeric_spans(text))
+
+
+def is_table_row(text: str) -> bool:
+    return bool(TABLE_ROW.match(text)) and not TABLE_HEADER.search(text)
+
+
+def is_heading_like(text: str, title: str) -> bool:
+    """A slide heading, or a short label line: no full stop, no figure."""
+    if SLIDE_HEADING.match(text) or PART_HEADING.match(text):
+        return True
+    if title and title in text and len(text) < len(title) + 12:
+        return True
+    return len(text) < 30 and "。" not in text and not _NUMBER.search(text) and not is_table_row(text)
+
+
+def japanese_share(text: str) -> float:
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(_JA_CHAR.findall(text)) / len(letters) if letters else 0.0
+
+
+def doc_english(question: Question, text: str) -> float:
+    """Share of an English question's content words that the line's own Latin words carry
+    (the document's English wording: "Data Free Flow with Trust", "Build Back Better")."""
+    if not question.english_words:
+        return 0.0
+    from qa.lexicon import lemma
+
+    found = {lemma(w) for w in _LATIN_WORD.findall(text)}
+    return len(found & question.english_words) / len(question.english_words)
+
+
+def _wants_names(answer_type: AnswerType) -> bool:
+    return bool({answer_type.kind, *answer_type.also} & {"place", "name", "list"})
+
+
+def header_above(passage: Passage, lines, previous) -> tuple[Passage, int, int, str, int] | None:
+    """The last table header line of the passages above ``passage`` in its slide (a table
+    split across passages): its passage, offsets, text and line number."""
+    p = previous(passage.id)
+    while p is not None:
+        _, spans, _, _ = lines(p.id)
+        for j in range(len(spans) - 1, -1, -1):
+            a, b = spans[j]
+            text = display(p.text[a - p.start:b - p.start])
+            if TABLE_HEADER.search(text) and not is_table_row(text):
+                return p, a, b, text, j
+        p = previous(p.id)
+    return None
+
+
+def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float],
+               top_passages: int = 5, previous=lambda passage_id: None) -> list[Candidate]:
+    """Every line of the top passages with its features. ``lines(passage_id)`` gives a passage,
+    its line spans and their vectors (plain, and embedded after the slide title);
+    ``previous(passage_id)`` the passage above it in the same slide, or None."""
+    raw: list[dict] = []
+    weights = TermWeights.of(question.terms, idf)
+    asked = set(question.terms)
+    names = _wants_names(question.answer_type)
+    asks_source = bool(_ASKS_SOURCE.search(question.text))
+    for hit in hits[:top_passages]:
+        passage, spans, vecs, tvecs = lines(hit.id)
+        q = question.vector
+        cos = vecs @ q if q is not None and len(spans) else np.zeros(len(spans))
+        tcos = tvecs @ q if q is not None and len(spans) else np.zeros(len(spans))
+        texts = [display(passage.text[a - passage.start:b - passage.start]) for a, b in spans]
+        title_terms = line_terms(passage.title)
+        header: tuple[int, int] | None = None
+        header_passage: Passage | None = None
+        header_text, header_raw, header_cos = "", "", (0.0, 0.0)
+        above = header_above(passage, lines, previous) if any(is_table_row(t) for t in texts) else None
+        if above is not None:  # a table continued from the passage above
+            header_passage, ha, hb, header_text, hj = above
+            header = (ha, hb)
+            if q is not None:
+                _, _, hv, htv = lines(header_passage.id)
+                header_cos = (float(hv[hj] @ q), float(htv[hj] @ q))
+            header_raw = header_passage.text[ha - header_passage.start:hb - header_passage.start]
+        for j, ((a, b), text) in enumerate(zip(spans, texts)):
+            row = is_table_row(text)
+            is_header = bool(TABLE_HEADER.search(text)) and not row
+            if is_header:
+                header, header_text, header_cos = (a, b), text, (float(cos[j]), float(tcos[j]))
+                header_raw, header_passage = passage.text[a - passage.start:b - passage.start], passage
+            own_header = header if row and header else None
+            ctx = f"{header_text} {text}" if own_header else text
+            c, tc = float(cos[j]), float(tcos[j])
+            if own_header:  # a row's own vector says little ("世界 -3.3 6.0"): it borrows its header's
+                c, tc = max(c, header_cos[0]), max(tc, header_cos[1])
+            lo = max(0, j - NEIGHBOURS)
+            prev_terms = frozenset().union(*(line_terms(t) for t in texts[lo:j]))
+            ctx_terms = line_terms(ctx)
+            raw_line = passage.text[a - passage.start:b - passage.start]
+            if own_header:
+                cells = table_cells(raw_line, header_raw)
+                pairs = [(cell.span, cell.column) for cell in cells]
+            else:
+                pairs = [(s, "") for s in line_spans(raw_line, names)]
+            pairs = [(s, col) for s, col in pairs if matches(question.answer_type, s)]
+            found = tuple(s for s, _ in pairs)
+            raw.append(dict(
+                passage=passage, rank=hit.rank, position=j, start=a, end=b, text=text, header=own_header,
+                header_text=header_text if own_header else "", raw=raw_line, spans=found,
+                header_passage=header_passage if own_header else None,
+                columns=tuple(col for _, col in pairs),
+                cos=c, titled_cos=tc,
+                prev_cos=max((float(x) for x in cos[lo:j]), default=None),
+                first=float(j == 0),
+                **_lexical(weights, asked, ctx_terms, prev_terms, title_terms, idf),
+                type_match=float(bool(found)),
+                type_missing=float(_expects_span(question.answer_type) and not found),
+                inv_rank=1.0 / hit.rank, row=float(row), header_line=float(is_header),
+                heading=float(is_heading_like(text, passage.title)),
+                caption=float(bool(_CAPTION.search(text)) and not asks_source),
+                latin=float(japanese_share(text) < 0.3 and not row),
+                length=min(len(text), 200) / 200,
+                doc_english=doc_english(question, text),
+            ))
+    if not raw:
+        return []
+    best = max(r["cos"] for r in raw)
+    best_titled = max(r["titled_cos"] for r in raw)
+    out = []
+    for r in raw:
+        prev = r["prev_cos"] - best if r["prev_cos"] is not None else NO_NEIGHBOUR_COS
+        values = dict(r, cos=r["cos"] - best, titled_cos=r["titled_cos"] - best_titled, prev_cos=prev,
+                      header=r["header_line"])
+        x = np.array([values[name] for name in FEATURES], dtype=np.float64)
+        out.append(Candidate(r["passage"], r["rank"], r["position"], r["start"], r["end"], r["text"],
+                             r["header"], r["header_text"], r["header_passage"], r["raw"], r["spans"],
+                             r["columns"], x))
+    return out
+
+
+def _lexical(weights: TermWeights, asked: set[str], line: frozenset[str], prev: frozenset[str],
+             title: frozenset[str], idf: dict[str, float]) -> dict[str, float]:
+    """The term features of a line: coverage of the question by the line, its neighbours, its
+    context and its title; how much it adds; and two interactions, a line that adds new words
+    in a context matching the question (an answer) or one that only repeats them (a label)."""
+    lex, context = weights.coverage(line), weights.coverage(line | prev | title)
+    new = novelty(asked, line, idf)
+    return {"lex": lex, "prev_lex": weights.coverage(prev), "context_lex": context,
+            "title_lex": weights.coverage(title), "novelty": new, "answer_like": new * context,
+            "label_like": lex * (1 - new)}
+
+
+def _expects_span(answer_type: AnswerType) -> bool:
+    return answer_type.typed or answer_type.kind in ("place", "name")

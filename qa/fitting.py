@@ -1,0 +1,254 @@
+"""Fitting the answer model on the gold set (``qa fit``): per language, a pairwise logistic
+line ranker and a logistic abstention model, with thresholds and settings chosen on
+cross-validated predictions; folds are grouped by slide, so no fold sees its own slide.
+
+The final weights are fitted on the whole gold set and written to ``qa/answer_model.json``;
+the figures reported are the cross-validated ones (and, separately, fit on dev -> test).
+scikit-learn is needed here only, never at answering time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.answer_model import AnswerModel, LanguageModel, LinearModel, probability
+from qa.answering import Gathered, extract, gather, make_question
+from qa.confidence import QUESTION_FEATURES, question_features
+from qa.features import FEATURES
+from qa.gold import GoldItem
+from qa.metrics import answer_correct, normalise
+from qa.questions import clean_question, detect_language
+
+FOLDS = 5
+RANKER_C = (0.03, 0.3, 3.0)
+ABSTENTION_C = 0.3
+SECOND_MARGINS = (0.0, 0.5, 1.0, 2.0)
+MAX_FALSE_ABSTENTION = 0.05  # abstain on at most this share of answerable questions (CV)
+NEGATIVES_PER_POSITIVE = 20
+
+
+@dataclass
+class Example:
+    """One gold question, gathered once (retrieval does not depend on the model)."""
+
+    item: GoldItem
+    gathered: Gathered
+    labels: np.ndarray  # per candidate: it holds an answer key
+    group: str  # the slide of its evidence (unanswerable: of its best passage)
+    lexicon: object = None  # the index's lexicon and document year, for English answers
+    doc_year: int | None = None
+
+
+def collect(items: Sequence[GoldItem], retriever, k: int = 5, mode: str = "hybrid") -> list[Example]:
+    """Retrieve and gather every gold question once."""
+    from tqdm import tqdm
+
+    out = []
+    for item in tqdm(items, desc="gather", unit="q"):
+        text = clean_question(item.question).text
+        hits, ranked = retriever.search_with_evidence(text, k=k, mode=mode)
+        vec = ranked.query_vec if ranked.query_vec is not None else retriever.embed_query(text)
+        q = make_question(text, detect_language(text), ranked.query_terms, vec, retriever.index.lexicon)
+        g = gather(q, hits, ranked, retriever)
+        keys = [normalise(key) for key in item.answer_keys]
+        labels = np.array([any(key in normalise(c.context) for key in keys) for c in g.candidates], bool)
+        out.append(Example(item, g, labels, _group(item, retriever, hits), retriever.index.lexicon,
+                           retriever.doc_year))
+    return out
+
+
+def _group(item: GoldItem, retriever, hits) -> str:
+    evidence = [normalise(e) for e in item.evidence]
+    if evidence:
+        for p in retriever.passages:
+            if all(e in normalise(p.text) for e in evidence):
+                return p.section
+    return hits[0].section if hits else item.id
+
+
+def _standardiser(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return x.mean(axis=0), np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
+
+
+def fit_ranker(examples: Sequence[Example], c: float, seed: int = 0) -> LinearModel:
+    """Pairwise logistic regression (a RankSVM-style ranker): for each question, the lines
+    holding an answer key against the others; standardised features, no intercept."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    usable = [e for e in examples if e.labels.any() and not e.labels.all()]
+    mean, scale = _standardiser(np.concatenate([_x(e) for e in usable]))
+    diffs = []
+    for e in usable:
+        x = (_x(e) - mean) / scale
+        pos, neg = np.flatnonzero(e.labels), np.flatnonzero(~e.labels)
+        for p in pos:
+            for n in rng.choice(neg, size=min(len(neg), NEGATIVES_PER_POSITIVE), replace=False):
+                diffs.append(x[p] - x[n])
+    d = np.array(diffs)
+    model = LogisticRegression(C=c, fit_intercept=False, max_iter=5000)
+    model.fit(np.vstack([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))])
+    return LinearModel(FEATURES, mean, scale, model.coef_[0])
+
+
+def _x(e: Example) -> np.ndarray:
+    return np.stack([c.x for c in e.gathered.candidates])
+
+
+def _qx(e: Example, ranker: LinearModel) -> np.ndarray:
+    g = e.gathered
+    return question_features(g.question, g.signals, g.candidates, ranker.score(_x(e)), g.idf)
+
+
+def fit_abstention(examples: Sequence[Example], ranker: LinearModel) -> LinearModel:
+    """Logistic regression for P(unanswerable), classes balanced."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.stack([_qx(e, ranker) for e in examples])
+    y = np.array([not e.item.answerable for e in examples])
+    mean, scale = _standardiser(x)
+    model = LogisticRegression(C=ABSTENTION_C, class_weight="balanced", max_iter=5000)
+    model.fit((x - mean) / scale, y)
+    return LinearModel(QUESTION_FEATURES, mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+
+def _folds(examples: Sequence[Example], n: int = FOLDS) -> list[tuple[list[int], list[int]]]:
+    from sklearn.model_selection import GroupKFold
+
+    groups = [e.group for e in examples]
+    return [(list(a), list(b)) for a, b in GroupKFold(n).split(np.zeros(len(groups)), groups=groups)]
+
+
+def oof_models(examples: Sequence[Example], c: float) -> list[tuple[LinearModel, LinearModel]]:
+    """For each example, the (ranker, abstention) pair fitted on the folds without its slide."""
+    out: list = [None] * len(examples)
+    for train, test in _folds(examples):
+        tr = [examples[i] for i in train]
+        ranker = fit_ranker(tr, c)
+        abst = fit_abstention(tr, ranker)
+        for i in test:
+            out[i] = (ranker, abst)
+    return out
+
+
+def top_line_accuracy(examples: Sequence[Example], rankers: Sequence[LinearModel]) -> float:
+    ok = [bool(e.labels[int(np.argmax(r.score(_x(e))))]) for e, r in zip(examples, rankers)
+          if e.item.answerable and len(e.labels)]
+    return sum(ok) / len(ok) if ok else 0.0
+
+
+def thresholds(p: np.ndarray, unanswerable: np.ndarray, wrong: np.ndarray) -> tuple[float, float]:
+    """``abstain_at``: the lowest P(unanswerable) that abstains on at most 5% of answerable
+    questions; ``hedge_at``: below it, where answers become more likely wrong (or unanswerable)
+    than right, so "low confidence" means "more likely wrong than right"."""
+    answerable = np.sort(p[~unanswerable])
+    k = int(np.floor(MAX_FALSE_ABSTENTION * len(answerable)))
+    abstain_at = float(answerable[-k - 1] + 1e-6) if len(answerable) > k else 1.0
+    kept = p < abstain_at
+    bad = (wrong | unanswerable)[kept]
+    return abstain_at, min(_even_odds(p[kept], bad), abstain_at)
+
+
+def _even_odds(p: np.ndarray, bad: np.ndarray) -> float:
+    """Where a logistic fit of "the answer is wrong" on P(unanswerable) crosses one half."""
+    from sklearn.linear_model import LogisticRegression
+
+    if bad.all() or not bad.any():
+        return 0.0 if bad.all() else 1.0
+    fit = LogisticRegression(C=1e6, max_iter=5000).fit(p.reshape(-1, 1), bad)
+    slope, intercept = float(fit.coef_[0][0]), float(fit.intercept_[0])
+    return float(-intercept / slope) if slope > 0 else 1.0
+
+
+def language_model(examples: Sequence[Example], c: float, models, margin: float
+                   ) -> tuple[LanguageModel, dict]:
+    """Thresholds from out-of-fold predictions; returns the final model (fitted on all
+    ``examples``) and the cross-validated answers' metrics."""
+    p = np.array([probability(a, _qx(e, r)) for e, (r, a) in zip(examples, models)])
+    unanswerable = np.array([not e.item.answerable for e in examples])
+    first = [_answer(e, LanguageModel(r, a, 1.1, 1.1, margin)) for e, (r, a) in zip(examples, models)]
+    wrong = np.array([not answer_correct(x.answer, False, e.item.answer_keys, True)
+                      for e, x in zip(examples, first)])
+    abstain_at, hedge_at = thresholds(p, unanswerable, wrong)
+    answers = [_answer(e, LanguageModel(r, a, abstain_at, hedge_at, margin))
+               for e, (r, a) in zip(examples, models)]
+    ranker = fit_ranker(examples, c)
+    final = LanguageModel(ranker, fit_abstention(examples, ranker), abstain_at, hedge_at, margin)
+    return final, {"answers": answers, "p": p}
+
+
+def _answer(e: Example, lm: LanguageModel):
+    lang = e.gathered.question.language
+    return extract(e.gathered, AnswerModel({"ja": lm, lang: lm}), e.lexicon, e.doc_year)
+
+
+def choose(examples: Sequence[Example]) -> tuple[float, float, list]:
+    """The ranker's C (by cross-validated top-line accuracy) and the second-line margin (by
+    cross-validated answer accuracy)."""
+    best_c, best_acc, best_models = RANKER_C[0], -1.0, None
+    for c in RANKER_C:
+        models = oof_models(examples, c)
+        acc = top_line_accuracy(examples, [r for r, _ in models])
+        if acc > best_acc:
+            best_c, best_acc, best_models = c, acc, models
+    best_margin, best_score = SECOND_MARGINS[0], -1.0
+    for margin in SECOND_MARGINS:
+        lm_answers = [_answer(e, LanguageModel(r, a, 1.1, 1.1, margin))
+                      for e, (r, a) in zip(examples, best_models)]
+        score = np.mean([answer_correct(x.answer, False, e.item.answer_keys, True)
+                         for e, x in zip(examples, lm_answers) if e.item.answerable])
+        if score > best_score + 1e-9:
+            best_margin, best_score = margin, score
+    return best_c, best_margin, best_models
+
+
+def answer_metrics(examples: Sequence[Example], answers) -> dict:
+    """Accuracy, leading short answers, citation support, abstention and answer length."""
+    from qa.metrics import evidence_found
+
+    ans = [(e, x) for e, x in zip(examples, answers) if e.item.answerable]
+    una = [(e, x) for e, x in zip(examples, answers) if not e.item.answerable]
+    typed = [(e, x) for e, x in ans if e.gathered.question.answer_type.typed]
+    given = [(e, x) for e, x in ans if not x.abstained]
+    passages = {c.passage.id: c.passage.text for e, _ in ans for c in e.gathered.candidates}
+
+    def supported(e, x) -> bool:
+        found = [evidence_found(passages.get(c.id), e.item.evidence) for c in x.citations]
+        return bool(found) and all(any(f[j] for f in found) for j in range(len(e.item.evidence)))
+
+    def share(flags) -> float | None:
+        flags = list(flags)
+        return round(sum(flags) / len(flags), 4) if flags else None
+
+    abstained_una = sum(x.abstained for _, x in una)
+    flagged = abstained_una + sum(x.abstained for _, x in ans)
+    return {
+        "n": len(ans), "n_unanswerable": len(una),
+        "accuracy": share(answer_correct(x.answer, x.abstained, e.item.answer_keys, True) for e, x in ans),
+        "short_answer_accuracy": share(bool(x.short_answer) and any(
+            normalise(k) in normalise(x.short_answer) for k in e.item.answer_keys) for e, x in typed),
+        "short_answer_given": share(bool(x.short_answer) for _, x in typed),
+        "citation_support": share(supported(e, x) for e, x in given),
+        "abstention_recall": share(x.abstained for _, x in una),
+        "abstention_precision": round(abstained_una / flagged, 4) if flagged else None,
+        "false_abstention": share(x.abstained for _, x in ans),
+        "hedged": share(x.label == "low" for _, x in given),
+        "median_answer_chars": float(np.median([len(x.answer) for _, x in given])) if given else None,
+    }
+
+
+def fit_language(examples: Sequence[Example]) -> tuple[LanguageModel, dict, dict]:
+    """The final model for one language, its settings and its cross-validated metrics."""
+    c, margin, models = choose(examples)
+    final, cv = language_model(examples, c, models, margin)
+    settings = {"ranker_C": c, "second_margin": margin, "folds": FOLDS, "questions": len(examples)}
+    return final, settings, answer_metrics(examples, cv["answers"])
+
+
+def dev_to_test(dev: Sequence[Example], test: Sequence[Example]) -> dict:
+    """Fit on dev only (settings by cross-validation within dev), answer test."""
+    lm, _, _ = fit_language(dev)
+    return answer_metrics(test, [_answer(e, lm) for e in test])

@@ -1,0 +1,167 @@
+"""Name and list spans in Japanese text: Sudachi proper nouns, Latin names, quoted terms, enumerations.
+
+Offsets are into the original text, as in ``qa.spans`` (whose ``Span`` these return).
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.spans import Span, numeric_spans
+
+_SUBTYPE = {"地名": "place", "人名": "person", "組織名": "org"}
+# Latin names: acronyms (RCEP, G7, COP26), hyphenated (J-Bridge, GO-JEK) and multi-word titles
+# (Future Tech Forum); at least one capital letter or a letter-digit mix, so plain words stay out.
+_LATIN = re.compile(r"(?<![A-Za-z0-9/.:%])[A-Za-z][A-Za-z0-9&'\-]*(?:[ .][A-Za-z0-9][A-Za-z0-9&'\-]*)*")
+_NAME_LIKE = re.compile(r"[A-Z]|[A-Za-z]\d")
+_URLISH = re.compile(r"https?|www|wiki|\.(?:svg|png|html?)$|^[RH]\d{1,2}$")  # R2, H22: era years
+_QUOTE = re.compile(r"「([^「」\n]{1,40})」|『([^『』\n]{1,40})』|“([^“”\n]{1,40})”")
+_BRACKETS = re.compile(r"[（(]([^（）()]{3,120})[）)]")  # slides wrap lines inside brackets too
+_ITEM_CHAR = r"(?:[^\s、。，,（）()「」『』：:＠@；;※•]|\n(?=[^\s、。]))"  # a wrapped line continues an item
+_ITEM = rf"{_ITEM_CHAR}{{1,14}}"
+_HIRAGANA = re.compile("[\u3041-\u309f]")
+_HIRAGANA_RUN = re.compile("[\u3041-\u309f]*")
+_RUN = re.compile(rf"{_ITEM}(?:、{_ITEM}){{2,}}")
+_LEAD_CUT = re.compile(r".*(?:は|が|を|に|で|も|と|の|や)")
+_TAIL_CUT = re.compile(r"(?:等|など|に関する|における|において|を|が|は|で|に|と|や|も|の).*$")
+
+
+def _proper_noun_spans(text: str) -> list[Span]:
+    from qa.segmenting import _tokenizer, pieces
+
+    tok = _tokenizer()
+    out: list[Span] = []
+    run: list[tuple[int, int, str]] = []
+
+    def flush() -> None:
+        if run:
+            start, end = run[0][0], run[-1][1]
+            units = {u for _, _, u in run}
+            unit = units.pop() if len(units) == 1 else "proper"
+            out.append(Span("name", text[start:end], start, end, None, unit))
+            run.clear()
+
+    for offset, piece in pieces(text):
+        for m in tok.tokenize(piece):
+            pos = m.part_of_speech()
+            start, end = offset + m.begin(), offset + m.end()
+            if pos[1] == "固有名詞" and not (run and run[-1][1] != start):
+                run.append((start, end, _SUBTYPE.get(pos[2], "proper")))
+            else:
+                flush()
+                if pos[1] == "固有名詞":
+                    run.append((start, end, _SUBTYPE.get(pos[2], "proper")))
+        flush()
+    return out
+
+
+def _latin_spans(text: str) -> list[Span]:
+    out = []
+    for m in _LATIN.finditer(text):
+        word = m.group().rstrip(".-' ")
+        if len(word) < 2 or not _NAME_LIKE.search(word) or all(_URLISH.search(w) for w in word.split()):
+            continue
+        out.append(Span("name", word, m.start(), m.start() + len(word), None, "latin"))
+    return out
+
+
+def _quote_spans(text: str) -> list[Span]:
+    out = []
+    for m in _QUOTE.finditer(text):
+        group = next(g for g in (1, 2, 3) if m.group(g) is not None)
+        out.append(Span("name", m.group(group), m.start(group), m.end(group), None, "quote"))
+    return out
+
+
+def name_spans(text: str) -> list[Span]:
+    """Proper-noun runs (unit place/person/org/proper), Latin names (latin), 「quoted」 terms (quote)."""
+    latin = _latin_spans(text)
+    out: list[Span] = []
+    seen: set[tuple[int, int]] = set()
+    for span in _proper_noun_spans(text) + latin + _quote_spans(text):
+        inside_latin = span.unit != "latin" and any(
+            w.start <= span.start and span.end <= w.end and (w.start, w.end) != (span.start, span.end)
+            for w in latin)
+        if (span.start, span.end) not in seen and not inside_latin:
+            seen.add((span.start, span.end))
+            out.append(span)
+    return out
+
+
+def _separator(inner: str) -> str:
+    return "、" if "、" in inner else "・"
+
+
+def _noun_like(item: str, last: bool) -> bool:
+    """An enumeration item is a noun phrase: it neither starts nor (unless last) ends in hiragana,
+    which would make it a clause (「…について、…し、…」) rather than an item."""
+    item = item.replace("\n", "").strip()
+    return bool(item) and not _HIRAGANA.match(item) and (last or not _HIRAGANA.match(item[-1]))
+
+
+def _bracket_lists(text: str) -> list[Span]:
+    out = []
+    for m in _BRACKETS.finditer(text):
+        inner = m.group(1)
+        sep = _separator(inner)
+        items = inner.split(sep)
+        limit = 20 if sep == "、" else 8  # ・ also joins words (牛肉・豚肉): only short items count
+        if (len(items) >= 2 and "。" not in inner and not re.search("[「」『』]", inner)
+                and all(len(i.strip()) <= limit and _noun_like(i, n == len(items) - 1)
+                        for n, i in enumerate(items))):
+            start = m.start(1) + (inner.rfind("：") + 1)  # （論点例：A、B、C）: the items follow the colon
+            out.append(_trimmed(text, start, m.end(1), float(len(items)), sep))
+    return out
+
+
+def _trimmed(text: str, start: int, end: int, n: float, sep: str) -> Span:
+    """A list span without the line breaks, spaces or bullets around it."""
+    while start < end and text[start] in " \n・•　":
+        start += 1
+    while end > start and text[end - 1] in " \n　":
+        end -= 1
+    return Span("list", text[start:end], start, end, n, sep)
+
+
+def list_spans(text: str) -> list[Span]:
+    """Enumerations: items separated by 、 or ・ inside brackets (（日、中、韓、豪、NZ）, （日・米・豪・印）),
+    and runs of three or more short noun phrases separated by 、 in running text (AI、量子情報、集積回路等).
+    The span covers the items only; ``unit`` is the separator; ``list_items`` splits it."""
+    out = _bracket_lists(text)
+    covered = [(s.start, s.end) for s in out]
+    for m in _RUN.finditer(text):
+        start, end = m.start(), m.end()
+        first = m.group().split("、")[0]
+        lead = _LEAD_CUT.match(first)
+        cut = lead.end() if lead else 0
+        cut += len(_HIRAGANA_RUN.match(first[cut:]).group())
+        start += cut
+        last = m.group().split("、")[-1]
+        tail = _TAIL_CUT.search(last[1:])
+        if tail:
+            end -= len(last) - 1 - tail.start()
+        if any(s <= start and end <= e for s, e in covered) or start >= end:
+            continue
+        items = text[start:end].split("、")
+        if len(items) >= 3 and all(_noun_like(i, n == len(items) - 1) for n, i in enumerate(items)):
+            out.append(_trimmed(text, start, end, float(len(items)), "、"))
+    return out
+
+
+def list_items(span: Span) -> list[Span]:
+    """The items of a list span, each with its own offsets (kind "item")."""
+    out = []
+    pos = span.start
+    for part in span.text.split(span.unit or "、"):
+        lead = len(part) - len(part.lstrip())
+        item = part.strip()
+        if item:
+            out.append(Span("item", item, pos + lead, pos + lead + len(item)))
+        pos += len(part) + 1
+    return out
+
+
+def typed_spans(text: str) -> list[Span]:
+    """Every typed span of ``text`` (numeric kinds, then names and lists), sorted by start."""
+    spans = numeric_spans(text) + name_spans(text) + list_spans(text)
+    return sorted(spans, key=lambda s: (s.start, -(s.end - s.start), s.kind))

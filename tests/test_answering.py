@@ -1,0 +1,161 @@
+"""The offline answerer's pieces on tiny data: features, the fitted model file, the decision,
+line choice, the short answer and the wording in both languages."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from qa.answer_model import MODEL_FILE, AnswerModel, LanguageModel, LinearModel, load_model, save_model
+from qa.answering import choose_lines, decide, pick_span
+from qa.composing import GLOSSARY_LABEL, Quote, ShortAnswer, compose, short_answer
+from qa.confidence import QUESTION_FEATURES, has_content, missing_names, missing_numbers
+from qa.errors import IndexLoadError
+from qa.features import FEATURES, Question, candidates, coverage, novelty
+from qa.fitting import thresholds
+from qa.question_analysis import answer_type
+from qa.records import Hit, Passage
+from qa.spans import numeric_spans
+
+IDF = {"重点": 2.0, "分野": 1.0, "カーボン": 3.0, "ニュートラル": 3.0, "ヘルスケア": 3.0, "6": 1.5}
+
+
+def test_coverage_and_novelty_tell_a_label_line_from_its_content():
+    q = ["重点", "6", "分野"]
+    label, content = frozenset(["重点", "6", "分野"]), frozenset(["カーボン", "ニュートラル", "ヘルスケア"])
+    assert coverage(q, label, IDF) == 1.0 and novelty(q, label, IDF) == 0.0
+    assert coverage(q, content, IDF) == 0.0 and novelty(q, content, IDF) == 1.0
+
+
+def _deck_passage() -> Passage:
+    text = "重点6分野\nカーボンニュートラル、ヘルスケア、モビリティ\n2021年に4.2兆円を投じる。"
+    return Passage("S#1", "S", "J-Bridge", text, 100, 100 + len(text))
+
+
+def _lines(passage: Passage):
+    spans = []
+    pos = passage.start
+    for line in passage.text.split("\n"):
+        spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    vecs = np.eye(len(spans), 4, dtype=np.float32)
+    return lambda pid: (passage, spans, vecs, vecs)
+
+
+def test_candidates_describe_every_line_with_named_features():
+    p = _deck_passage()
+    q = Question("J-Bridgeの重点6分野の投資額はいくらですか", "ja", ["重点", "6", "分野", "投資"],
+                 np.array([0, 1, 0, 0], dtype=np.float32),
+                 answer_type("J-Bridgeの投資額はいくらですか", "ja"))
+    cands = candidates(q, [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)], _lines(p), IDF)
+    assert [c.text for c in cands] == p.text.split("\n")
+    assert all(c.x.shape == (len(FEATURES),) for c in cands)
+    f = {name: i for i, name in enumerate(FEATURES)}
+    label, content, amount = cands
+    assert label.x[f["lex"]] > content.x[f["lex"]] and content.x[f["novelty"]] > label.x[f["novelty"]]
+    assert content.x[f["prev_lex"]] > 0 and label.x[f["first"]] == 1.0
+    assert amount.x[f["type_match"]] == 1.0 and [s.text for s in amount.spans] == ["4.2兆円"]
+    assert all(p.text[c.start - p.start:c.end - p.start] == c.raw for c in cands)
+
+
+def test_linear_model_round_trips_and_refuses_other_features(tmp_path):
+    n = len(FEATURES)
+    lm = LinearModel(FEATURES, np.zeros(n), np.ones(n), np.arange(n, dtype=float))
+    ab = LinearModel(QUESTION_FEATURES, np.zeros(len(QUESTION_FEATURES)), np.ones(len(QUESTION_FEATURES)),
+                     np.zeros(len(QUESTION_FEATURES)), -1.0)
+    model = AnswerModel({"ja": LanguageModel(lm, ab, 0.9, 0.5, 1.0)}, {"note": "test"})
+    path = save_model(model, tmp_path / "m.json")
+    back = load_model(path)
+    assert np.allclose(back.for_language("en").ranker.coef, lm.coef)  # English falls back to ja
+    data = json.loads(path.read_text())
+    data["languages"]["ja"]["ranker"]["features"] = ["cos"]
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(IndexLoadError, match="unusable"):
+        load_model(tmp_path / "bad.json")
+    with pytest.raises(IndexLoadError, match="missing"):
+        load_model(tmp_path / "none.json")
+
+
+def test_the_shipped_model_loads_and_was_fitted_by_cross_validation():
+    model = load_model(MODEL_FILE)
+    assert set(model.languages) == {"ja", "en"}
+    for lm in model.languages.values():
+        assert 0 < lm.hedge_at <= lm.abstain_at <= 1
+    assert model.provenance["cross_validated"]["ja"]["n"] > 100
+
+
+def test_decide_orders_the_three_labels():
+    lm = LanguageModel(None, None, abstain_at=0.8, hedge_at=0.5, second_margin=1.0)
+    assert [decide(lm, p) for p in (0.1, 0.6, 0.9)] == ["high", "low", "abstain"]
+
+
+def test_thresholds_abstain_on_at_most_five_percent_of_answerable():
+    rng = np.random.default_rng(0)
+    p = np.r_[rng.uniform(0, 0.6, 100), rng.uniform(0.4, 1.0, 30)]
+    unanswerable = np.r_[np.zeros(100, bool), np.ones(30, bool)]
+    wrong = np.r_[p[:100] > 0.45, np.zeros(30, bool)]
+    abstain_at, hedge_at = thresholds(p, unanswerable, wrong)
+    assert (p[:100] >= abstain_at).mean() <= 0.05
+    assert (p[100:] >= abstain_at).mean() > 0.3
+    assert hedge_at <= abstain_at
+
+
+def test_choose_lines_adds_a_second_line_only_for_lists():
+    p = _deck_passage()
+    q_list = Question("重点6分野は何ですか", "ja", ["重点"], None,
+                      answer_type("重点分野をすべて挙げてください", "ja"))
+    q_one = Question("いくらですか", "ja", [], None, answer_type("投資額はいくらですか", "ja"))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    cands = candidates(q_list, hits, _lines(p), IDF)
+    scores = np.array([0.0, 5.0, 4.5])
+    lm = LanguageModel(None, None, 1.0, 1.0, second_margin=1.0)
+    assert q_list.answer_type.kind == "list"
+    assert [c.position for c in choose_lines(cands, scores, q_list, lm)] == [1, 2]  # reading order
+    assert [c.position for c in choose_lines(cands, scores, q_one, lm)] == [1]
+
+
+def test_pick_span_prefers_the_table_column_of_the_question_year():
+    from qa.features import Candidate
+
+    row = "世界 -3.3 6.0"
+    from qa.spans import table_cells
+
+    cells = table_cells(row, "(%) 2020年 2021年")
+    c = Candidate(_deck_passage(), 1, 0, 0, len(row), row, (0, 1), "(%) 2020年 2021年", None, row,
+                  tuple(x.span for x in cells), tuple(x.column for x in cells), np.zeros(len(FEATURES)))
+    q = Question("2021年の世界の成長率は？", "ja", [], None,
+                 answer_type("2021年の世界の成長率は何％？", "ja"))
+    i = pick_span(c, q)
+    assert c.spans[i].text == "6.0" and c.columns[i] == "2021年"
+
+
+def test_short_answers_render_without_inventing():
+    span = numeric_spans("総計６兆ドル規模")[0]
+    assert short_answer(span, "", "ja").shown("ja") == span.text
+    en = short_answer(span, "", "en")
+    assert "USD 6 trillion" in en.english and en.shown("en") == f"{en.english} ({span.text})"
+    cell = numeric_spans("6.0")[0]
+    assert short_answer(cell, "2021年", "ja").text.endswith("（2021年）")
+
+
+def test_compose_wording_follows_language_and_confidence():
+    quotes = [Quote(1, "米国「救済」計画（1.9兆ドル。")]
+    high = compose("ja", "high", quotes, ShortAnswer("1.9兆ドル"))
+    assert high == "1.9兆ドルです。資料には「米国「救済」計画（1.9兆ドル。」[1]とあります。"
+    low = compose("ja", "low", quotes)
+    assert low.startswith("資料に直接の記載は見当たりませんが") and "[1]" in low
+    gloss = f"{GLOSSARY_LABEL}: 計画 = plan"
+    en = compose("en", "high", quotes, ShortAnswer("1.9兆ドル", "USD 1.9 trillion"), gloss)
+    assert en.startswith("USD 1.9 trillion (1.9兆ドル). The document says: 「") and en.endswith("計画 = plan")
+    assert compose("en", "low", quotes).startswith("The document does not state this directly")
+
+
+def test_near_miss_details_are_found_missing():
+    text = "RE100の参加企業数は、現在、世界で309企業、日本は54企業（21年4月時点）。18年3月時点で世界131企業"
+    assert missing_numbers("RE100の参加企業数は2019年時点で何社？", text) == 1
+    assert missing_numbers("2021年4月時点の参加企業数は？", text) == 0  # 21年 is how the deck writes 2021
+    assert missing_names("ASEAN5の成長率は？", "ASEANの成長") == 1
+    assert missing_names("What does the document say about trade?", "貿易", "en") == 0
+    assert not has_content(["2021"]) and has_content(["半導体"])

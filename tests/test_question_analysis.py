@@ -1,0 +1,144 @@
+"""answer_type: the kind of answer and the unit a question asks for, in Japanese and English."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.question_analysis import KINDS, AnswerType, answer_type
+
+JA_CASES = [
+    ("米国の経済対策の総額はいくらですか。", "amount", ""),
+    ("復興基金の規模はどれくらいですか？", "amount", ""),
+    ("EUの対策パッケージの規模は？", "amount", ""),
+    ("スタートアップ支援には何億ポンドが充てられますか。", "amount", "ポンド"),
+    ("インフラ投資の金額を教えてください。", "amount", ""),
+    ("日本のFTAカバー率は何％ですか。", "percentage", "%"),
+    ("ユーロ圏の2021年の成長率は？", "percentage", "%"),
+    ("IMFによる2021年の世界の成長率見通しは？", "percentage", "%"),
+    ("RCEPは世界人口のどのくらいを占めますか。", "percentage", "%"),
+    ("貧困層の割合はどれくらいですか。", "percentage", "%"),
+    ("国産化目標は何割ですか。", "percentage", "%"),
+    ("中国は何か国にワクチンを輸出しましたか。", "count", "か国"),
+    ("環境物品は何品目ですか。", "count", "品目"),
+    ("再輸出規制の対象は何社ですか。", "count", "社"),
+    ("承認国の数はいくつですか。", "count", ""),
+    ("参加企業数は？", "count", "社"),
+    ("ASEANの人口は？", "count", ""),
+    ("大統領令は何本出されましたか。", "count", "本"),
+    ("ガイダンスは何年に策定されましたか。", "year", ""),
+    ("日EU・EPAはいつ発効しましたか。", "date", ""),
+    ("デジタル庁の新設の時期は？", "date", ""),
+    ("日EU・EPAの発効日は？", "date", ""),
+    ("フォーラムは何月に開催されますか。", "date", ""),
+    ("G7サミットはどこで開催されましたか。", "place", ""),
+    ("重点国とされているのはどの国ですか。", "place", ""),
+    ("RCEPの参加国は？", "place", ""),
+    ("鉄鋼フォーラムの議長を務めたのは誰ですか。", "name", ""),
+    ("EUの新たな貿易政策は何と呼ばれていますか。", "name", ""),
+    ("その文書の名称は何ですか。", "name", ""),
+    ("SCRIとは何の略称ですか。", "name", ""),
+    ("DFFTの重要性が合意されたのはどの会合ですか。", "name", ""),
+    ("EUが中国依存の低減を目指す6分野は何ですか。", "list", ""),
+    ("主な産業政策として挙げられているものは何ですか。", "list", ""),
+    ("3つのワーキンググループはどの分野に関するものですか。", "list", ""),
+    ("デジタル貿易協定には何がありますか。", "list", ""),
+    ("J-Bridgeとは何ですか。", "definition", ""),
+    ("DFFTとは？", "definition", ""),
+    ("中国のワクチン外交について教えてください。", "definition", ""),
+    ("「したたかな」対応とはどのようなものですか。", "definition", ""),
+    ("中国はどのような姿勢をとっていますか。", "definition", ""),
+    ("上級委員会の審理が停止したのはなぜですか。", "definition", ""),
+    ("NEDO国際実証事業は何を目的としていますか。", "definition", ""),
+    ("日本はCPTPPに加盟していますか。", "yesno", ""),
+    ("RCEPは発効しましたか？", "yesno", ""),
+]
+
+EN_CASES = [
+    ("How much will the EU spend on health programmes?", "amount", ""),
+    ("How large is the American Families Plan?", "amount", ""),
+    ("What is the size of the EU recovery package?", "amount", ""),
+    ("How many billion dollars does the fund hold?", "amount", "ドル"),
+    ("How much, in euros, is the Recovery and Resilience Facility?", "amount", "ユーロ"),
+    ("What share of world GDP does RCEP cover?", "percentage", "%"),
+    ("What growth rate did the IMF forecast for China in 2021?", "percentage", "%"),
+    ("By how much did the euro area economy shrink in 2020?", "percentage", "%"),
+    ("the FTA coverage ratio?", "percentage", "%"),
+    ("How many countries received Chinese vaccines?", "count", "か国"),
+    ("How many companies are CBPR-certified?", "count", "社"),
+    ("What number of items were judged sensitive?", "count", ""),
+    ("In what year was the OECD guidance adopted?", "year", ""),
+    ("When did the Japan-UK EPA enter into force?", "date", ""),
+    ("On what date did the UK apply to join the CPTPP?", "date", ""),
+    ("Which month will the forum be held?", "date", ""),
+    ("Where was the G7 summit held?", "place", ""),
+    ("Which country chairs the steel forum?", "place", ""),
+    ("Who is the new WTO Director-General?", "name", ""),
+    ("What is the name of the dialogue with ASEAN?", "name", ""),
+    ("What does SCRI stand for?", "name", ""),
+    ("Which organisation certifies CBPR in Japan?", "name", ""),
+    ("List the six priority fields of J-Bridge.", "list", ""),
+    ("What are the three functions of the WTO?", "list", ""),
+    ("Give examples of environmental goods.", "list", ""),
+    ("What is Data Free Flow with Trust?", "definition", ""),
+    ("What vision did Malaysia publish in 2019?", "name", ""),
+    ("What's the name of the UK growth plan?", "name", ""),
+    ("Tell me about J-Bridge.", "definition", ""),
+    ("Why did the Appellate Body stop working?", "definition", ""),
+    ("How does Japan plan to secure advantages?", "definition", ""),
+    ("Is Japan a member of the CPTPP?", "yesno", ""),
+    ("Did the EU impose sanctions on China?", "yesno", ""),
+    ("Has RCEP entered into force?", "yesno", ""),
+]
+
+
+@pytest.mark.parametrize(("question", "kind", "unit"), JA_CASES)
+def test_japanese(question: str, kind: str, unit: str) -> None:
+    got = answer_type(question, "ja")
+    assert (got.kind, got.unit) == (kind, unit), got
+
+
+@pytest.mark.parametrize(("question", "kind", "unit"), EN_CASES)
+def test_english(question: str, kind: str, unit: str) -> None:
+    got = answer_type(question, "en")
+    assert (got.kind, got.unit) == (kind, unit), got
+
+
+def test_full_width_question_is_normalised() -> None:
+    assert answer_type("成長率は何％ですか", "ja").kind == "percentage"
+    assert answer_type("成長率は何%ですか", "ja").kind == "percentage"
+
+
+def test_two_asks_are_both_reported() -> None:
+    ja = answer_type("COP26はいつ、どこで開催されますか。", "ja")
+    assert ja.kind == "date" and "place" in ja.also
+    en = answer_type("Where and when was the G7 summit held?", "en")
+    assert en.kind == "place" and "date" in en.also
+
+
+def test_when_as_a_conjunction_is_not_a_date_question() -> None:
+    assert answer_type("What problem do firms face when selling abroad?", "en").kind == "definition"
+
+
+def test_earliest_specific_cue_wins_in_english() -> None:
+    assert answer_type("Which source were the growth forecasts taken from?", "en").kind == "name"
+
+
+def test_scale_hint() -> None:
+    assert answer_type("How many trillion yen is the fund?", "en").scale == "兆"
+    assert answer_type("投資額は何兆円ですか。", "ja") == AnswerType("amount", "円", "兆", cue="額は")
+
+
+def test_unknown_language_is_guessed_from_script() -> None:
+    assert answer_type("いつ発効しましたか", "xx").kind == "date"
+    assert answer_type("When did it enter into force?", "").kind == "date"
+
+
+def test_typed_flag_and_kinds() -> None:
+    assert answer_type("何％ですか", "ja").typed
+    assert not answer_type("なぜですか", "ja").typed
+    assert all(answer_type(q, "ja").kind in KINDS for q, _, _ in JA_CASES)
+
+
+def test_empty_question_is_other() -> None:
+    assert answer_type("", "ja").kind == "other"
+    assert answer_type("", "en").kind == "other"

@@ -1,0 +1,217 @@
+"""typed_spans / table_cells / matches on real lines of the trade-policy deck."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qa.question_analysis import AnswerType, answer_type
+from qa.span_names import list_items, typed_spans
+from qa.spans import Span, matches, numeric_spans, table_cells
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "trade_policy_2021.txt"
+
+
+def kinds(text: str, kind: str) -> list[str]:
+    return [s.text for s in typed_spans(text) if s.kind == kind]
+
+
+def only(text: str, kind: str) -> Span:
+    found = [s for s in typed_spans(text) if s.kind == kind]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize(("line", "text", "value", "unit", "scale"), [
+    ("①大規模な経済対策（総計６兆ドル規模）", "総計６兆ドル規模", 6e12, "ドル", "兆"),
+    ("米国「家族」計画※ （1.8兆ドル。人的インフラへの投資", "1.8兆ドル", 1.8e12, "ドル", "兆"),
+    ("米国「雇用」計画※（2.25兆ドル。インフラ投資等による雇用創", "2.25兆ドル", 2.25e12, "ドル", "兆"),
+    ("• コロナからの復興と次世代への準備のための7,500億\nユーロの中長期的対策パッケージを策定。",
+     "7,500億\nユーロ", 7.5e11, "ユーロ", "億"),
+    ("スタートアップ支援に37.5億ポンドを支援。", "37.5億ポンド", 3.75e9, "ポンド", "億"),
+    ("→半導体関連技術に計５兆円を", "計５兆円", 5e12, "円", "兆"),
+    ("（約15兆円）規模の政府支出を計画。", "約15兆円", 1.5e13, "円", "兆"),
+    ("尼政府は、経済損失額を100兆ルピア（約", "100兆ルピア", 1e14, "ルピア", "兆"),
+    ("法案」も超党派で提出。50億ド\nルの国際技術パートナーシップ基金", "50億ド\nル", 5e9, "ドル", "億"),
+])
+def test_amounts(line: str, text: str, value: float, unit: str, scale: str) -> None:
+    span = only(line, "amount")
+    assert (span.text, span.value, span.unit, span.scale) == (text, value, unit, scale)
+    assert line[span.start:span.end] == span.text
+
+
+@pytest.mark.parametrize(("line", "texts", "values"), [
+    ("RCEPは、世界のGDP、貿易総額及び人口の約３割、我が国の貿易総額のうち約５割を占める",
+     ["約３割", "約５割"], [30.0, 50.0]),
+    ("地域経済連携協定。署名により、我が国のFTAカバー率は80.4％に。", ["80.4％"], [80.4]),
+    ("標を現行の40%減から55%減に深掘り。", ["40%減", "55%減"], [40.0, 55.0]),
+    ("（中国：8%→86%、韓国：19%→92%）", ["8%", "86%", "19%", "92%"], [8.0, 86.0, 19.0, 92.0]),
+    ("→15-10=5％分を親会社で課税", ["5％"], [5.0]),
+    ("総人口2億5000万の8割が貧困ライン下位に", ["8割"], [80.0]),
+])
+def test_percentages(line: str, texts: list[str], values: list[float]) -> None:
+    spans = [s for s in typed_spans(line) if s.kind == "percentage"]
+    assert [s.text for s in spans] == texts and [s.value for s in spans] == values
+
+
+@pytest.mark.parametrize(("line", "text", "kind"), [
+    ("２０２０年１０月、「国別行動計画」（ＮＡＰ）を策定", "２０２０年１０月", "date"),
+    ("G7サミット：6月11日～13日＠コーンウォール", "6月11日～13日", "date"),
+    ("• 20年7月、2030年までにサプライチェーンの100%", "20年7月", "date"),
+    ("日ASEANビジネスウィーク（2021年５月24日～28日）", "2021年５月24日～28日", "date"),
+    ("2021.4.16日米首脳会談で打ち出し済", "2021.4.16", "date"),
+    ("実際の世界各国の感染者数の推移(2020.1～2021.5)", "2020.1～2021.5", "date"),
+    ("中国は、コロナ危機からの脱出を誇示するとともに、2020年６月以降、ASEANや", "2020年６月以降", "date"),
+    ("サイバー監視システム等に係る輸出管理を21年夏に施行予定", "21年夏", "date"),
+    ("２０１８年、企業に対し責任ある行動", "２０１８年", "year"),
+    ("2025年度までの6年間に1兆円の案件形成を支援", "2025年度まで", "date"),
+    ("R2年度", "R2年度", "date"),
+])
+def test_dates(line: str, text: str, kind: str) -> None:
+    dates = [s for s in typed_spans(line) if s.kind in ("date", "year")]
+    assert (dates[0].text, dates[0].kind) == (text, kind)
+
+
+def test_relative_dates() -> None:
+    spans = numeric_spans("本年9月にFuture Tech Forumを開催")
+    assert [(s.kind, s.text) for s in spans] == [("date", "本年9月")]
+    assert only("本年半ばの国際合意が目標", "date").unit == "relative"
+    assert numeric_spans("本年は") == []
+
+
+def test_durations_answer_date_questions() -> None:
+    assert matches("date", only("政策勧告を100日以内に行う", "count"))
+    assert not matches("date", only("ファーウェイ等152社", "count"))
+
+
+def test_era_fiscal_year_value() -> None:
+    assert only("R2年度", "date").value == 2020.0
+    assert only("H22年度", "date").value == 2010.0
+
+
+@pytest.mark.parametrize(("line", "text", "value", "unit"), [
+    ("※中国は80か国以上にワクチンを無償提供、50か国以上に輸出", "80か国以上", 80.0, "か国"),
+    ("125カ国・1地域", "125カ国", 125.0, "か国"),
+    ("ファーウェイ等152社を再輸出規制の対象に", "152社", 152.0, "社"),
+    ("センシティブな137品目（総輸入額6％相当）を特定。", "137品目", 137.0, "品目"),
+    ("発足後100日で40本超の大統領令", "40本超", 40.0, "本"),
+    ("世界で309企業、日本は54企業", "309企業", 309.0, "社"),
+    ("インド以外は発効18か月後から加入可", "18か月後", 18.0, "か月"),
+    ("一人当たりGDPの差は6倍", "6倍", 6.0, "倍"),
+    ("CVD措置の発動は過去10年なし", "10年", 10.0, "年"),
+])
+def test_counts(line: str, text: str, value: float, unit: str) -> None:
+    counts = {s.text: (s.value, s.unit) for s in typed_spans(line) if s.kind == "count"}
+    assert counts[text] == (value, unit)
+
+
+def test_numbers_inside_latin_names_are_not_numbers() -> None:
+    texts = [s.text for s in numeric_spans("G7サミットとCOP26、CO2回収")]
+    assert texts == []
+
+
+def test_slide_numbers_do_not_swallow_years() -> None:
+    spans = numeric_spans("１．2019年（日本議長）")
+    assert [(s.kind, s.text) for s in spans] == [("number", "１"), ("year", "2019年")]
+
+
+def test_ordinals_are_not_counts() -> None:
+    assert [s.kind for s in numeric_spans("第12回WTO閣僚会議")] == ["number"]
+
+
+def test_bare_era_axis_labels_are_not_years() -> None:
+    spans = typed_spans("H22 H23 R1 R2年度")
+    assert [s.text for s in spans if s.kind in ("year", "date", "name")] == ["R2年度"]
+
+
+def test_compound_scale_number() -> None:
+    span = only("総人口2億5000万の", "number")
+    assert (span.text, span.value) == ("2億5000万", 2.5e8)
+
+
+def test_names() -> None:
+    line = "G7サミット：6月11日～13日＠コーンウォール COP26：11月1日～12日＠グラスゴー"
+    names = {s.text: s.unit for s in typed_spans(line) if s.kind == "name"}
+    assert names == {"G7": "latin", "コーンウォール": "place", "COP26": "latin", "グラスゴー": "place"}
+    people = {(s.text, s.unit) for s in typed_spans("2019年の議長の梶山経産大臣") if s.kind == "name"}
+    assert ("梶山", "person") in people
+    assert "健康コード" in kinds("感染者検知アプリ「健康コード」", "name")
+    assert "Future Tech Forum" in kinds("開催に合意した「Future Tech Forum」", "name")
+
+
+def test_bracketed_lists() -> None:
+    span = only("QUAD（日・米・豪・印）首脳会合を開催", "list")
+    assert [i.text for i in list_items(span)] == ["日", "米", "豪", "印"]
+    span = only("RCEP（日、中、韓、豪、NZ）", "list")
+    items = list_items(span)
+    assert [i.text for i in items] == ["日", "中", "韓", "豪", "NZ"]
+    assert all("RCEP（日、中、韓、豪、NZ）"[i.start:i.end] == i.text for i in items)
+
+
+def test_running_lists() -> None:
+    assert kinds("AI、量子情報、集積回路、生命・健康、宇宙等", "list") == [
+        "AI、量子情報、集積回路、生命・健康、宇宙"]
+    assert kinds("CPTPP、日米デジタル貿易協定、日英EPA、RCEPにおいて", "list") == [
+        "CPTPP、日米デジタル貿易協定、日英EPA、RCEP"]
+
+
+HEADER = "(%) 2020年 2021年 (%) 2020年 2021年"
+
+
+def test_table_cells_single_label() -> None:
+    cells = table_cells("世界 -3.3 6.0", HEADER)
+    assert [(c.label, c.column, c.span.text, c.span.value) for c in cells] == [
+        ("世界", "2020年", "-3.3", -3.3), ("世界", "2021年", "6.0", 6.0)]
+    assert all(c.span.kind == "percentage" for c in cells)
+
+
+def test_table_cells_two_groups() -> None:
+    row = "先進国 -4.7 5.1 新興国・発展途上国 -2.2 6.7"
+    cells = table_cells(row, HEADER)
+    assert [(c.label, c.column, c.span.value) for c in cells] == [
+        ("先進国", "2020年", -4.7), ("先進国", "2021年", 5.1),
+        ("新興国・発展途上国", "2020年", -2.2), ("新興国・発展途上国", "2021年", 6.7)]
+    assert all(row[c.span.start:c.span.end] == c.span.text for c in cells)
+
+
+def test_table_cells_single_group_header_repeats_columns() -> None:
+    cells = table_cells("米国 -3.5 6.4 中国 2.3 8.4", "(%) 2020年 2021年")
+    assert [(c.label, c.column) for c in cells][2:] == [("中国", "2020年"), ("中国", "2021年")]
+
+
+def test_table_cells_without_header_columns() -> None:
+    assert table_cells("世界 -3.3 6.0", "") == []
+
+
+def test_matches() -> None:
+    amount = only("1.8兆ドル", "amount")
+    assert matches(answer_type("規模はいくらですか", "ja"), amount)
+    assert matches("amount", amount)
+    assert not matches("percentage", amount)
+    assert not matches(AnswerType("amount", unit="円"), amount)
+    assert matches(AnswerType("count", unit="か国"), only("80か国以上", "count"))
+    assert not matches(AnswerType("count", unit="社"), only("80か国以上", "count"))
+    assert matches("date", only("2018年", "year")) and matches("year", only("２０２０年１０月", "date"))
+    assert not matches("year", only("6月11日", "date"))
+    assert not matches("definition", amount) and not matches("yesno", amount)
+    assert matches("place", Span("name", "グラスゴー", 0, 5, unit="place"))
+    assert not matches("place", Span("name", "梶山", 0, 2, unit="person"))
+
+
+def test_every_span_of_the_corpus_is_a_verbatim_slice() -> None:
+    text = CORPUS.read_text(encoding="utf-8")[:20000]
+    spans = typed_spans(text)
+    assert len(spans) > 300
+    assert all(text[s.start:s.end] == s.text for s in spans)
+
+
+_ALPHABET = "0123456789０１２３４５６７８９年月日兆億万円ドル％%割か国社～-.,、・（）() \nAB"
+
+
+@given(st.text(alphabet=_ALPHABET, max_size=40))
+def test_offsets_always_slice_the_original(text: str) -> None:
+    for span in numeric_spans(text):
+        assert text[span.start:span.end] == span.text and span.start < span.end
