@@ -88,17 +88,9 @@ class Assistant:
         return cls(retriever, cfg.llm, cfg, k, mode)
 
     def _load_sources(self) -> dict[str, str]:
-        """Source files, to check quotes at their offsets (empty if the corpus is absent)."""
-        from qa.corpus import read_corpus_file
-        from qa.errors import CorpusError
-
-        out = {}
-        for name in self.retriever.index.manifest.corpus:
-            try:
-                out[name] = read_corpus_file(self.config.corpus_dir / name).text
-            except CorpusError:
-                continue
-        return out
+        """The documents' texts as indexed (a PDF's extracted text), to check quotes at their
+        offsets; the index was checked against the corpus files' sha256 when it was loaded."""
+        return dict(getattr(self.retriever.index, "texts", {}))
 
     def warm_up(self) -> None:
         """Load the model, then read every line of the index once (terms and numbers), so

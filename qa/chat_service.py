@@ -205,18 +205,46 @@ class ChatService:
 
     # slides
     def sections(self) -> list[tuple[str, str]]:
-        """(section, title) of every slide, in document order."""
+        """(``document/section``, title) of every slide, page or section, in corpus order."""
         if not self.ready:
             return []
         seen: dict[str, str] = {}
         for p in self.assistant.retriever.passages:
-            seen.setdefault(p.section, p.title)
+            seen.setdefault(f"{p.document}/{p.section}" if p.document else p.section, p.title)
         return list(seen.items())
 
     def slide(self, section: str | None, lang: str) -> str:
+        """The passages of ``document/section`` (or a bare section id) for the source viewer."""
         if not section or not self.ready:
             return f'<div class="qa-meta">{esc(labels(lang)["viewer_hint"])}</div>'
-        return slide_html(section, self.assistant.retriever.section_passages(section), [], lang)
+        document, _, sec = section.rpartition("/")
+        passages = self.assistant.retriever.section_passages(sec, document or None)
+        return slide_html(section, passages, [], lang)
+
+    # adding documents (the upload panel, only with --allow-upload)
+    def add_documents(self, files: list[tuple[str | Path, str]]) -> str:
+        """Check, copy in and index (path, original name) uploads, then answer from the new index;
+        one line saying what was added, or why nothing was (the index is then unchanged)."""
+        from qa.adding import add_documents
+        from qa.chain import Assistant
+        from qa.retrieving import Retriever
+
+        if not files:
+            return "No file given."
+        base = self.wait(0)
+        try:
+            with self._lock:
+                embedder = base.retriever.embedder
+                cfg = base.config
+                _, changes = add_documents([(Path(p), Path(n).name) for p, n in files], cfg.corpus_dir,
+                                           cfg.index_dir, embedder)
+                retriever = Retriever.load(index_dir=cfg.index_dir, embedder=embedder,
+                                           corpus_dir=cfg.corpus_dir)
+                fresh = Assistant(retriever, base.backend, cfg, base.k, base.mode)
+                self.assistant, self._variants = fresh, {fresh.backend: fresh}
+        except UserError as exc:
+            return f"Not added: {exc}"
+        return f"Added: {changes.summary()}. {len(retriever.passages)} passages are searched now."
 
     # the chat function
     def respond(self, message, history, ui_lang: str = "日本語", mode: str = "hybrid",

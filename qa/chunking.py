@@ -164,7 +164,7 @@ def _split_long(span: tuple[int, int], text: str, max_chars: int) -> list[tuple[
     return out
 
 
-def _group(spans: list[tuple[int, int]], text: str, params: ChunkParams) -> list[tuple[int, int]]:
+def pack_spans(spans: list[tuple[int, int]], text: str, params: ChunkParams) -> list[tuple[int, int]]:
     """Greedily pack consecutive sentence spans into passages of <= max_chars clean chars."""
     groups: list[list[tuple[int, int]]] = []
     size = 0
@@ -189,7 +189,7 @@ def chunk(text: str, source: str = "", params: ChunkParams | None = None) -> lis
     passages: list[Passage] = []
     counts: dict[str, int] = {}
     for sec in find_sections(text):
-        for a, b in _group(sentence_spans(text, sec.start, sec.end), text, params):
+        for a, b in pack_spans(sentence_spans(text, sec.start, sec.end), text, params):
             counts[sec.id] = counts.get(sec.id, 0) + 1
             pid = f"{sec.id}#{counts[sec.id]}"
             passages.append(Passage(pid, sec.id, sec.title, text[a:b], a, b, source))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from qa.records import Citation, Passage
 from qa.text import join_lines
@@ -29,14 +30,14 @@ def check(citations: list[Citation], passages: dict[str, Passage],
         source = (sources or {}).get(p.source) if p is not None else None
         if is_valid(c, p, source):
             kept.append(c)
-    return [Citation(i, c.id, c.section, c.title, c.quote, c.start, c.end)
-            for i, c in enumerate(kept, start=1)]
+    return [replace(c, n=i) for i, c in enumerate(kept, start=1)]
 
 
 def cite(n: int, passage: Passage, start: int, end: int) -> Citation:
     """A citation of ``passage`` for the absolute source span ``[start, end)``."""
     quote = passage.text[start - passage.start:end - passage.start]
-    return Citation(n, passage.id, passage.section, passage.title, quote, start, end)
+    return Citation(n, passage.id, passage.section, passage.title, quote, start, end,
+                    passage.document, passage.page)
 
 
 def locate(quote: str, passage: Passage) -> tuple[int, int] | None:
@@ -54,3 +55,12 @@ def locate(quote: str, passage: Passage) -> tuple[int, int] | None:
 def display(quote: str) -> str:
     """A quote as shown to readers: source line breaks folded away."""
     return join_lines(quote).replace("\n", " ")
+
+
+def where(item) -> str:
+    """Where a hit or citation is: ``document p.3 · section`` (the page for PDFs; a section that
+    is only the page number is not repeated)."""
+    head = " ".join(x for x in (getattr(item, "document", ""),
+                                f"p.{item.page}" if getattr(item, "page", 0) else "") if x)
+    section = "" if re.fullmatch(r"p\d+(~\d+)?", item.section) else item.section
+    return " · ".join(x for x in (head, section) if x)

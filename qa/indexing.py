@@ -1,13 +1,13 @@
-"""Build, save and load the index: FAISS vectors + JSONL passages + lexicon + manifest.json.
+"""Build, save and load the index: FAISS vectors + JSONL passages and documents + lexicon + manifest.
 
 Nothing is pickled. A build is written to a temporary sibling folder and swapped in,
-so a crash mid-build leaves the previous index usable. Loading checks the manifest
-against the corpus, the model and this package's version.
+so a crash mid-build leaves the previous index usable. A build is incremental: only added or
+changed documents are embedded (``qa.doc_index``). Loading checks the manifest against the
+corpus, the model and this package's version.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,22 +19,31 @@ from pathlib import Path
 import numpy as np
 
 from qa import __version__
-from qa.chunking import ChunkParams, chunk, embedding_text, sentence_spans
+from qa.chunking import ChunkParams
 from qa.config import embed_model
-from qa.corpus import corpus_fingerprint, load_corpus
-from qa.errors import IndexLoadError, LexiconError
-from qa.lexicon import Lexicon, lexicon_hash, load_lexicon, save_lexicon
+from qa.corpus import CorpusFile, corpus_fingerprint, read_corpus_file
+from qa.doc_index import (
+    DOCUMENTS,
+    Changes,
+    DocumentData,
+    concat,
+    embed_documents,
+    read_documents,
+    split_by_document,
+    write_documents,
+)
+from qa.errors import CorpusError, IndexLoadError
+from qa.index_lexicon import LEXICON, build_lexicon, lexicon_record, read_lexicon
+from qa.lexicon import Lexicon, save_lexicon
 from qa.records import Passage
-from qa.segmenting import segmenter_info, terms
+from qa.segmenting import segmenter_info
 from qa.store import FaissStore, StoreError
-from qa.text import join_lines
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5  # 4: the lexicon; 5: several documents (documents.jsonl), passages with document and page
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 UNIT_VECTORS = "sentences.npy"  # one row per sentence/table row, in passage order
 TITLED_VECTORS = "sentences_titled.npy"  # the same sentences embedded after their slide title
-LEXICON = "lexicon.json"  # the English -> Japanese bridge (JMdict/JMnedict, corpus-restricted)
 
 
 @dataclass
@@ -78,7 +87,13 @@ class Index:
     unit_vectors: np.ndarray  # (total sentences, dim), rows in passage order
     titled_vectors: np.ndarray  # same rows, each embedded as "<slide title> <sentence>"
     unit_offsets: list[int]  # first row of each passage's sentences in unit_vectors
+    documents: dict[str, CorpusFile] = field(default_factory=dict)  # file name -> stored document
     lexicon: Lexicon | None = None  # English questions' bridge to Japanese BM25 terms
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """{file name: the text its passages and citations point into}."""
+        return {name: d.text for name, d in self.documents.items()}
 
     def passage_units(self, idx: int, titled: bool = False) -> tuple[list[tuple[int, int]], np.ndarray]:
         a = self.unit_offsets[idx]
@@ -89,8 +104,8 @@ class Index:
 
 def _passage_row(p: Passage, p_terms: list[str], units: list[tuple[int, int]]) -> dict:
     return {"id": p.id, "section": p.section, "title": p.title, "text": p.text,
-            "start": p.start, "end": p.end, "source": p.source, "terms": p_terms,
-            "units": [list(u) for u in units]}
+            "start": p.start, "end": p.end, "source": p.source, "document": p.document,
+            "page": p.page, "terms": p_terms, "units": [list(u) for u in units]}
 
 
 def _offsets(units: list[list[tuple[int, int]]]) -> list[int]:
@@ -102,69 +117,75 @@ def _offsets(units: list[list[tuple[int, int]]]) -> list[int]:
 
 
 def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
-                progress: bool = True, bridge: bool = True, dictionary: Path | None = None) -> Manifest:
-    """Chunk, tokenise and embed the corpus; write the index atomically to ``index_dir``.
+                progress: bool = True, incremental: bool = True, bridge: bool = True,
+                dictionary: Path | None = None) -> Manifest:
+    return update_index(corpus_dir, index_dir, embedder, params, progress, incremental, bridge, dictionary)[0]
 
-    ``bridge`` builds the English -> Japanese lexicon from JMdict (``dictionary``: its SQLite
-    file, default the installed ``jamdict-data``); without it English questions use raw terms."""
-    t0 = time.perf_counter()
-    params = params or ChunkParams()
-    files = load_corpus(corpus_dir)
-    passages, units, unit_texts, titled_texts = [], [], [], []
-    for f in files:
-        for p in chunk(f.text, f.name, params):
-            spans = sentence_spans(f.text, p.start, p.end)
-            passages.append(p)
-            units.append(spans)
-            texts = [join_lines(f.text[a:b]) for a, b in spans]
-            unit_texts.extend(texts)
-            titled_texts.extend(f"{p.title} {t}" for t in texts)
-    texts = [embedding_text(p) for p in passages]
-    p_terms = [terms(t) for t in texts]
-    vectors = embedder.encode_passages(texts, progress=progress)
-    # Sentence vectors let the extractive answerer pick the answering sentence in any
-    # question language at query time for the cost of a dot product.
-    unit_vectors = embedder.encode_passages(unit_texts, progress=progress)
-    # With its slide title a sentence is read in context: better for choosing the answering
-    # sentence to a Japanese question (dev accuracy 0.709 -> 0.818), worse for English ones.
-    titled_vectors = embedder.encode_passages(titled_texts, progress=progress)
-    store = FaissStore.from_vectors(vectors)
-    lexicon = _build_lexicon([f.text for f in files], dictionary) if bridge else None
+
+def _previous(index_dir: Path, embedder, params: ChunkParams) -> dict[str, DocumentData]:
+    """Per-document data of a previous index built the same way (same model, chunker,
+    segmenter and format), else nothing: then every document is embedded again."""
+    try:
+        old = load_index(index_dir, None, embedder.model_id)
+    except IndexLoadError:
+        return {}
+    if old.manifest.model_fingerprint == embedder.fingerprint() and old.manifest.chunker == params.to_dict():
+        return split_by_document(old.documents, old.passages, old.terms, old.units, old.store.vectors(),
+                                 old.unit_vectors, old.titled_vectors)
+    return {}
+
+
+def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: ChunkParams,
+                started: float, embedded: list[str], bridge: bool = True,
+                dictionary: Path | None = None) -> Manifest:
+    """Join the documents' data and write it atomically; corpus-wide artefacts come from stored
+    per-document data, not the model: the lexicon from the texts, BM25/IDF from terms at load."""
+    passages, p_terms, units, vectors, unit_vectors, titled_vectors = concat(parts, embedder.dim)
+    lexicon = build_lexicon([d.doc.text for d in parts], dictionary) if bridge else None
     manifest = Manifest(
         format_version=FORMAT_VERSION, package_version=__version__,
-        model_id=embedder.model_id, model_fingerprint=embedder.fingerprint(), dim=int(vectors.shape[1]),
+        model_id=embedder.model_id, model_fingerprint=embedder.fingerprint(), dim=int(embedder.dim),
         normalized=True, metric="inner_product", query_prefix=embedder.query_prefix,
-        passage_prefix=embedder.passage_prefix, chunker=params.to_dict(),
-        segmenter=segmenter_info(),
-        corpus={f.name: f.sha256 for f in files}, n_passages=len(passages),
+        passage_prefix=embedder.passage_prefix, chunker=params.to_dict(), segmenter=segmenter_info(),
+        corpus={d.doc.name: d.doc.sha256 for d in parts}, n_passages=len(passages),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        lexicon=_lexicon_record(lexicon) if lexicon else None,
+        extra={"documents": len(parts), "embedded": embedded},
+        lexicon=lexicon_record(lexicon) if lexicon else None,
     )
-    manifest.build_seconds = round(time.perf_counter() - t0, 2)
+    manifest.build_seconds = round(time.perf_counter() - started, 2)
     _write_atomically(Path(index_dir), manifest, passages, p_terms, units,
-                      {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors}, store, lexicon)
+                      {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors},
+                      FaissStore.from_vectors(vectors), [d.doc for d in parts], lexicon)
     return manifest
 
 
-def _build_lexicon(texts: list[str], dictionary: Path | None) -> Lexicon:
-    from qa.lexicon_build import build_lexicon
-
-    try:
-        return build_lexicon(texts, dictionary)
-    except LexiconError as exc:
-        raise IndexLoadError(f"cannot build the English bridge: {exc}") from exc
-
-
-def _lexicon_record(lexicon: Lexicon) -> dict:
-    meta = lexicon.meta
-    return {"dictionary": meta.get("dictionary"), "dictionary_version": meta.get("dictionary_version"),
-            "licence": meta.get("licence"), "counts": meta.get("counts"),
-            "sha256": lexicon_hash(lexicon)}
+def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
+                 progress: bool = True, incremental: bool = True, bridge: bool = True,
+                 dictionary: Path | None = None) -> tuple[Manifest, Changes]:
+    """Embed the documents new or changed since the index at ``index_dir`` was built, reuse the
+    rest, write the whole index atomically. A bad document raises ``CorpusError`` first."""
+    t0 = time.perf_counter()
+    params = params or ChunkParams()
+    index_dir = Path(index_dir)
+    shas = corpus_fingerprint(corpus_dir)
+    old = _previous(index_dir, embedder, params) if incremental else {}
+    old_shas = {name: d.doc.sha256 for name, d in old.items()}
+    reused = {name: d for name, d in old.items() if shas.get(name) == d.doc.sha256}
+    fresh = [read_corpus_file(Path(corpus_dir) / name) for name in shas if name not in reused]
+    made = {d.doc.name: d for d in embed_documents(fresh, embedder, params, progress)}
+    for name, d in made.items():
+        if not d.passages:
+            raise CorpusError(f"{name} yields no text to index")
+    parts = [reused.get(name) or made[name] for name in shas]
+    changes = Changes(sorted(n for n in made if n not in old_shas), sorted(n for n in made if n in old_shas),
+                      sorted(n for n in old_shas if n not in shas), sorted(reused), full=not reused)
+    manifest = write_parts(index_dir, parts, embedder, params, t0, sorted(made), bridge, dictionary)
+    return manifest, changes
 
 
 def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passage],
                       p_terms: list[list[str]], units: list[list[tuple[int, int]]],
-                      arrays: dict[str, np.ndarray], store: FaissStore,
+                      arrays: dict[str, np.ndarray], store: FaissStore, docs: list[CorpusFile],
                       lexicon: Lexicon | None = None) -> None:
     parent = index_dir.resolve().parent
     try:
@@ -175,10 +196,11 @@ def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passag
     try:
         tmp.chmod(0o755)
         store.save(tmp)
-        for name, arr in arrays.items():
-            np.save(tmp / name, np.asarray(arr, dtype=np.float32), allow_pickle=False)
+        write_documents(tmp, docs)
         if lexicon is not None:
             save_lexicon(lexicon, tmp / LEXICON)
+        for name, arr in arrays.items():
+            np.save(tmp / name, np.asarray(arr, dtype=np.float32), allow_pickle=False)
         with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
             for p, t, u in zip(passages, p_terms, units):
                 fh.write(json.dumps(_passage_row(p, t, u), ensure_ascii=False) + "\n")
@@ -263,25 +285,21 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | 
         if arr.shape != (sum(map(len, units)), manifest.dim):
             raise IndexLoadError(f"index at {index_dir}: {name} is out of step with the "
                                  "passages. Rebuild with `qa index`")
+    documents = _read_documents(index_dir / DOCUMENTS)
+    if set(documents) != set(manifest.corpus) or any(p.source not in documents for p in passages):
+        raise IndexLoadError(f"index at {index_dir}: {DOCUMENTS} is out of step with the "
+                             "manifest. Rebuild with `qa index`")
     return Index(index_dir, manifest, passages, p_terms, store, units, unit_vectors,
-                 titled_vectors, _offsets(units), _read_lexicon(index_dir, manifest))
+                 titled_vectors, _offsets(units), documents, read_lexicon(index_dir, manifest.lexicon))
 
 
-def _read_lexicon(index_dir: Path, manifest: Manifest) -> Lexicon | None:
-    """The index's lexicon, refused when missing, corrupt or not the one the manifest names."""
-    if not manifest.lexicon:
-        return None
-    path = index_dir / LEXICON
+def _read_documents(path: Path) -> dict[str, CorpusFile]:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
+        return read_documents(path)
+    except FileNotFoundError as exc:
         raise IndexLoadError(f"{path} is missing: rebuild with `qa index`") from exc
-    if hashlib.sha256(data).hexdigest() != manifest.lexicon.get("sha256"):
-        raise IndexLoadError(f"{path} does not match the manifest: rebuild with `qa index`")
-    try:
-        return load_lexicon(path)
-    except LexiconError as exc:
-        raise IndexLoadError(f"{exc}: rebuild with `qa index`") from exc
+    except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise IndexLoadError(f"{path} is corrupt ({type(exc).__name__}): rebuild with `qa index`") from exc
 
 
 def _read_unit_vectors(path: Path) -> np.ndarray:
@@ -338,7 +356,6 @@ def check_vectors(index: Index, embedder) -> None:
             f"(cosine {cos:.4f} < {MIN_COSINE}): set QA_QUERY_ENGINE=sentence-transformers, "
             "or rebuild with `qa index`"
         )
-
 
 def current_problem(index_dir: Path, corpus_dir: Path, model: str | None) -> str:
     """Why the index at ``index_dir`` must be (re)built, or "" when it is usable."""

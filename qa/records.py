@@ -18,6 +18,8 @@ class Passage:
     start: int
     end: int
     source: str = ""  # corpus file name
+    document: str = ""  # the document's name (its file stem), shown in citations
+    page: int = 0  # 1-based PDF page, 0 when the document has no pages
 
     @property
     def clean_text(self) -> str:
@@ -37,6 +39,8 @@ class Hit:
     start: int
     end: int
     rank: int = 0
+    document: str = ""
+    page: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -53,6 +57,8 @@ class Citation:
     quote: str
     start: int
     end: int
+    document: str = ""
+    page: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from qa.citations import display
+from qa.citations import display, where
 from qa.questions import MAX_QUESTION_CHARS, clean_question
 from qa.records import Answer, Citation, Hit, Passage
 from qa.text import join_with_map
@@ -73,7 +73,8 @@ def render_error(message: str) -> str:
 
 def _marks_in(passage: Passage | Hit, citations: list[Citation]) -> list[tuple[int, int]]:
     return [(c.start - passage.start, c.end - passage.start) for c in citations
-            if passage.start <= c.start and c.end <= passage.end]
+            if passage.start <= c.start and c.end <= passage.end
+            and getattr(c, "document", "") == getattr(passage, "document", "")]
 
 
 def slide_html(section: str, passages: list[Passage], citations: list[Citation], lang: str) -> str:
@@ -99,8 +100,9 @@ def _card(head: str, hit: Hit | None, body: str, slide: str, lang: str, n_slide:
             f'<div class="qa-passage">{body}</div>{viewer}</div>')
 
 
-def _section_title(section: str, title: str) -> str:
-    return f'<b class="qa-sec">{esc(section)}</b> <span class="qa-title">{esc(title)}</span>'
+def _section_title(item: Hit | Citation) -> str:
+    """Document name and page (PDF), section and title of a card's passage."""
+    return (f'<b class="qa-sec">{esc(where(item))}</b> <span class="qa-title">{esc(item.title)}</span>')
 
 
 def by_passage(citations: list[Citation]) -> dict[str, list[Citation]]:
@@ -131,14 +133,17 @@ def render_answer(answer: Answer, lang: str, retriever=None, reply_id: str = "",
     """
     t = labels(lang)
     hits = {h.id: h for h in answer.passages}
-    slides: dict[str, list[Passage]] = {}
+    slides: dict[tuple[str, str], list[Passage]] = {}
 
-    def slide_of(section: str) -> tuple[str, int]:
+    def slide_of(item: Hit | Citation) -> tuple[str, int]:
+        """The whole slide, page or section the item is in, from its own document."""
         if retriever is None:
             return "", 0
-        if section not in slides:
-            slides[section] = retriever.section_passages(section)
-        return slide_html(section, slides[section], answer.citations, lang), len(slides[section])
+        key = (item.section, getattr(item, "document", ""))
+        if key not in slides:
+            slides[key] = (retriever.section_passages(item.section, key[1]) if key[1]
+                           else retriever.section_passages(item.section))
+        return slide_html(where(item), slides[key], answer.citations, lang), len(slides[key])
 
     cards = []
     if answer.abstained:
@@ -146,17 +151,17 @@ def render_answer(answer: Answer, lang: str, retriever=None, reply_id: str = "",
                 f'{t["not_covered"]}</span> <div class="qa-answer">{answer_html(answer.answer)}</div></div>')
         title = t["closest"]
         for h in answer.passages:
-            slide, n = slide_of(h.section)
-            cards.append(_card(_section_title(h.section, h.title), h, source_html(h.text), slide, lang, n))
+            slide, n = slide_of(h)
+            cards.append(_card(_section_title(h), h, source_html(h.text), slide, lang, n))
     else:
         head = f'<div class="qa-answer">{answer_html(answer.answer)}</div>'
         title = t["sources"]
         for pid, cites in by_passage(answer.citations).items():
             hit = hits.get(pid)
             source = (retriever.by_id.get(pid) if retriever is not None else None) or hit
-            slide, n = slide_of(cites[0].section)
+            slide, n = slide_of(cites[0])
             refs = "".join(f'<span class="qa-ref">[{c.n}]</span>' for c in cites)
-            label = f'{refs} {_section_title(cites[0].section, cites[0].title)}'
+            label = f'{refs} {_section_title(cites[0])}'
             fact = answer.highlight if answer.highlight and source is not None and \
                 source.start <= answer.highlight[0] < source.end else None
             cards.append(_card(label, hit, _cited_body(cites, source, fact), slide, lang, n))

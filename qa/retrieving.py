@@ -17,6 +17,13 @@ from qa.questions import clean_question, detect_language
 from qa.records import Hit, Passage
 from qa.segmenting import terms
 
+# Above this many sentences, the best-sentence ranking scans only the sentences of the
+# SENTENCE_POOL passages nearest by passage vector: a scan of every sentence grows with the
+# corpus (120k sentences at 100x the deck: ~90 ms a query here), the pool does not
+# (eval/scale/README.md). The bundled deck (1,203 sentences) is always scanned whole.
+SENTENCE_SCAN_LIMIT = 20_000
+SENTENCE_POOL = 500
+
 
 @dataclass(frozen=True)
 class Ranked:
@@ -107,8 +114,10 @@ class Retriever:
         vec = None
         if need_dense:
             vec = self.embed_query(query)
-            dense = self.index.store.search(vec, n)
-            sentence = self._sentence_ranking(vec, n)
+            large = len(self.index.unit_vectors) > SENTENCE_SCAN_LIMIT
+            pool = self.index.store.search(vec, max(n, SENTENCE_POOL) if large else n)
+            dense = pool[:n]
+            sentence = self._sentence_ranking(vec, n, [i for i, _ in pool] if large else None)
         language = language or detect_language(query)
         q_terms = self.query_terms(query, language) if need_bm25 else []
         matched = [t for t in q_terms if t in self._vocab]
@@ -119,13 +128,26 @@ class Retriever:
             bm25 = [(int(i), float(scores[i])) for i in order if scores[i] > 0]
         return Ranked(dense, bm25, q_terms, matched, vec, sentence)
 
-    def _sentence_ranking(self, vec: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """Passages ranked by their best-matching sentence (max-sim over sentence vectors)."""
+    def _sentence_ranking(self, vec: np.ndarray, n: int, pool: list[int] | None = None
+                          ) -> list[tuple[int, float]]:
+        """Passages ranked by their best-matching sentence (max-sim over sentence vectors); with
+        ``pool``, only over the sentences of those passages (a large corpus, see SENTENCE_POOL)."""
+        if pool is not None:
+            return self._pooled_sentence_ranking(vec, n, pool)
         scores = self.index.unit_vectors @ vec
         best = np.full(len(self.index.passages), -1.0, dtype=np.float32)
         np.maximum.at(best, self._unit_owner, scores)
         order = np.argsort(-best, kind="stable")[:n]
         return [(int(i), float(best[i])) for i in order if best[i] > -1.0]
+
+    def _pooled_sentence_ranking(self, vec: np.ndarray, n: int, pool: list[int]) -> list[tuple[int, float]]:
+        offsets, units = self.index.unit_offsets, self.index.units
+        rows = np.concatenate([np.arange(offsets[i], offsets[i] + len(units[i])) for i in pool])
+        scores = self.index.unit_vectors[rows] @ vec
+        starts = np.cumsum([0] + [len(units[i]) for i in pool[:-1]])
+        best = np.maximum.reduceat(scores, starts)
+        order = np.argsort(-best, kind="stable")[:n]
+        return [(pool[int(j)], float(best[j])) for j in order]
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.encode_queries([query])[0]
@@ -197,13 +219,16 @@ class Retriever:
 
     def _hit(self, idx: int, score: float, rank: int) -> Hit:
         p = self.index.passages[idx]
-        return Hit(p.id, p.section, p.title, p.text, float(score), p.start, p.end, rank)
+        return Hit(p.id, p.section, p.title, p.text, float(score), p.start, p.end, rank,
+                   p.document, p.page)
 
     def passage(self, passage_id: str) -> Passage:
         return self.by_id[passage_id]
 
-    def section_passages(self, section: str) -> list[Passage]:
-        return [p for p in self.index.passages if p.section == section]
+    def section_passages(self, section: str, document: str | None = None) -> list[Passage]:
+        """The passages of one section (slide, page or heading), of ``document`` if given."""
+        return [p for p in self.index.passages
+                if p.section == section and (document is None or p.document == document)]
 
     def as_langchain(self, k: int = 5, mode: str = "hybrid"):
         """A LangChain ``BaseRetriever`` over this retriever."""

@@ -78,6 +78,12 @@ class FaissStore:
     def vector(self, i: int) -> np.ndarray:
         return self._index.reconstruct(int(i))
 
+    def vectors(self) -> np.ndarray:
+        """All stored vectors, in order (for an incremental rebuild)."""
+        if len(self) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_n(0, len(self))
+
     def save(self, folder: Path) -> None:
         import faiss
 

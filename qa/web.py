@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
 
 import gradio as gr
 
@@ -55,9 +56,10 @@ def api_options(service: ChatService, host: str, share: bool = False) -> dict:
     return {"app_kwargs": {"lifespan": api_lifespan(service, host, key, share)}}
 
 
-def build_demo(service: ChatService, lang: str = "ja"):
+def build_demo(service: ChatService, lang: str = "ja", allow_upload: bool = False):
     """The Blocks app around ``service`` (which may still be loading). The page opens in
-    ``lang``, then in the browser's language (Accept-Language) once it has loaded."""
+    ``lang``, then in the browser's language (Accept-Language) once it has loaded. With
+    ``allow_upload``, a panel adds .txt/.md/.pdf documents to the corpus (checked as ``qa add``)."""
     t = labels(lang)
     answerers = service.answerers()
     quiet = {"api_visibility": "private", "show_progress": "hidden"}
@@ -83,6 +85,12 @@ def build_demo(service: ChatService, lang: str = "ja"):
                     slide_pick = gr.Dropdown(_slide_choices(service), value=None, label=t["slide"],
                                              elem_id="qa-slide-pick")
                     slide_view = gr.HTML(service.slide(None, lang), elem_id="qa-slide-view")
+                if allow_upload:
+                    with gr.Accordion("文書を追加 / Add documents", open=False):
+                        upload = gr.File(file_count="multiple", file_types=[".txt", ".md", ".pdf"],
+                                         label=".txt .md .pdf", elem_id="qa-upload")
+                        upload_result = gr.Markdown(elem_id="qa-upload-result")
+                    upload.upload(_added(service), upload, upload_result, api_visibility="private")
         with chat_column:
             chatbot = gr.Chatbot(label=t["chatbot"], show_label=False, height=640, latex_delimiters=[],
                                  elem_id="qa-chatbot", buttons=[], autoscroll=False,
@@ -219,6 +227,14 @@ def build_demo(service: ChatService, lang: str = "ja"):
     return demo
 
 
+def _added(service: ChatService):
+    def handler(files) -> str:
+        paths = [getattr(f, "name", f) for f in (files or [])]
+        return service.add_documents([(p, Path(p).name) for p in paths])
+
+    return handler
+
+
 def _settled(history: list) -> bool:
     """Whether the chat is not waiting for an answer: it ends with a final answer, an error or
     a stopped answer (or is empty)."""
@@ -257,7 +273,7 @@ def _api_errors():
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, llm: str | None = None,
-          index_dir: str | None = None, feedback: bool = True) -> None:
+          index_dir: str | None = None, feedback: bool = True, allow_upload: bool = False) -> None:
     """Start loading the Assistant, serve the page meanwhile, and block until interrupted.
     With ``feedback``, 👍/👎 on answers are kept in ``Config.feedback_dir`` (QA_FEEDBACK_DIR).
 
@@ -273,9 +289,11 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, llm: s
     service = ChatService(partial(load_assistant, config.index_dir, config.llm), config=config,
                           feedback=votes)
     log("starting the web server…")
-    demo = build_demo(service)  # imports Gradio (a few seconds) before the model load competes for CPU
+    # imports Gradio (a few seconds) before the model load competes for CPU
+    demo = build_demo(service, allow_upload=allow_upload)
+    limit = {"max_file_size": f"{config.max_corpus_mb:g}mb"} if allow_upload else {}
     demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
-                **launch_options(), **api_options(service, host, share))  # fails fast on a busy port
+                **launch_options(), **api_options(service, host, share), **limit)  # fails fast on a busy port
     service.start()
     url = demo.local_url.rstrip("/")
     log(f"API for programs: {url}/v1 (OpenAI-compatible), {url}/mcp (MCP, streamable HTTP)")

@@ -76,3 +76,13 @@ def app_url(real_assistant):
 
     with running_app(ChatService(assistant=real_assistant)) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def white_paper_pdf(tmp_path_factory) -> Path:
+    """A three-page Japanese PDF printed by Chromium once per session (see tests/pdfs.py)."""
+    from pdfs import CHROMIUM, WHITE_PAPER, print_pdf
+
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed")
+    return print_pdf(WHITE_PAPER, tmp_path_factory.mktemp("pdf") / "white_paper.pdf")

@@ -103,7 +103,8 @@ def running_app(service, lang: str = "ja"):
 # --- index and corpus files for fault tests ---------------------------------------------
 
 FAKE_ID = "fake:hashing-64"  # FakeEmbedder().model_id
-INDEX_FILES = ("manifest.json", "passages.jsonl", "sentences.npy", "sentences_titled.npy", "vectors.faiss")
+INDEX_FILES = ("manifest.json", "passages.jsonl", "documents.jsonl", "sentences.npy", "sentences_titled.npy",
+               "vectors.faiss")
 
 
 def load(index: Path, corpus: Path | None = None):

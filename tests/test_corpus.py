@@ -132,7 +132,8 @@ def test_named_pipe_does_not_hang(tmp_path):
 @pytest.mark.parametrize("setup, expected", [
     (lambda p: None, "corpus folder not found: {p}"),
     (lambda p: p.write_text("x"), "corpus path is not a folder: {p}"),
-    (lambda p: (p.mkdir(), (p / "readme.md").write_text("x")), "no .txt files in corpus folder {p}"),
+    (lambda p: (p.mkdir(), (p / "readme.rst").write_text("x")),
+     "no .txt, .md or .pdf files in corpus folder {p}"),
 ])
 def test_missing_or_empty_corpus_folder(tmp_path, setup, expected):
     path = tmp_path / "corpus"

@@ -305,6 +305,7 @@ class CrashingEmbedder(FakeEmbedder):
 
 def test_crash_mid_build_keeps_old_index(tiny_index, tiny_corpus):
     before = snapshot(tiny_index)
+    (tiny_corpus / "notes.md").write_text("# メモ\n新しい文書を追加する。\n", encoding="utf-8")
     with pytest.raises(RuntimeError, match="embedding crashed half-way"):
         build_index(tiny_corpus, tiny_index, CrashingEmbedder(), progress=False)
     assert snapshot(tiny_index) == before
