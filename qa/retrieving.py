@@ -11,7 +11,8 @@ import numpy as np
 
 from qa.config import Config, check_mode
 from qa.fusion import FusionParams, rrf
-from qa.indexing import Index, check_vectors, load_index
+from qa.index_check import check_vectors
+from qa.indexing import Index, load_index
 from qa.lexical import lucene_idf
 from qa.questions import clean_question, detect_language
 from qa.records import Hit, Passage

