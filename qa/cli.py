@@ -237,8 +237,11 @@ def ask(
             typer.echo(f"[{c.n}] {where(c)} {c.title} (chars {c.start}-{c.end})\n    「{display(c.quote)}」")
     elif answer.abstained and answer.passages:
         typer.echo("\nClosest passages:")
-        for h in answer.passages[:3]:
-            typer.echo(f"  {h.rank}. [{where(h)}] {h.title}")
+        slides: dict[str, object] = {}
+        for h in answer.passages:  # one line a slide, in rank order
+            slides.setdefault(where(h), h)
+        for n, (place, h) in enumerate(list(slides.items())[:3], start=1):
+            typer.echo(f"  {n}. [{place}] {h.title}")
 
 
 @app.command()
