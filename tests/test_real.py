@@ -118,7 +118,8 @@ def test_english_answer_is_framed_in_english_with_japanese_evidence(assistant):
 
 
 def test_out_of_scope_questions_abstain_with_closest_passages(assistant):
-    ans = assistant.ask("What is the capital city of Australia?")
+    # (English off-topic questions in everyday words may be hedged instead: test_bridge_real)
+    ans = assistant.ask("Who won the 2022 World Cup?")
     assert ans.abstained and ans.answer == NO_ANSWER["en"]
     assert ans.passages and not ans.citations
     ja = assistant.ask("源氏物語の作者は誰ですか。")
