@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,18 +177,13 @@ class Retriever:
             return None
         return self.index.passages[i - 1]
 
-    @property
+    @functools.cached_property
     def doc_year(self) -> int | None:
         """The year the corpus mostly speaks of (its most frequent 19xx/20xx), which dates
         its two-digit years (20年7月) for English answers."""
-        if not hasattr(self, "_doc_year"):
-            import re
-            from collections import Counter
-
-            text = " ".join(p.text for p in self.passages)
-            years = Counter(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", text))
-            self._doc_year = int(years.most_common(1)[0][0]) if years else None
-        return self._doc_year
+        text = " ".join(p.text for p in self.passages)
+        years = Counter(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", text))
+        return int(years.most_common(1)[0][0]) if years else None
 
     def passage_vector(self, passage_id: str) -> np.ndarray:
         return self.index.store.vector(self._position[passage_id])
