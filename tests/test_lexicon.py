@@ -267,7 +267,7 @@ def test_real_lexicon_terms_are_index_terms(real_lexicon):
     """Every term the bridge produces is a term the BM25 index can contain."""
     from qa.segmenting import terms
 
-    lex, _ = real_lexicon
+    lex = real_lexicon
     text = (Path(__file__).parent.parent / "corpus" / "trade_policy_2021.txt").read_text(encoding="utf-8")
     vocab = set(terms(text))
     q = "What does the document say about semiconductor supply chains and export controls with China?"
