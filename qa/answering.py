@@ -24,7 +24,6 @@ from qa.features import Candidate, Question, candidates, line_terms
 from qa.question_analysis import answer_type
 from qa.records import Citation, Hit
 
-LABELS = ("high", "low", "abstain")
 MAX_EXTRA_LINES = {"list": 2, "also": 1}  # a list may need its next lines; a two-part question one
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
@@ -56,25 +55,27 @@ def make_question(text: str, language: str, query_terms: list[str], vector, lexi
     its phrases' translations (``headwords`` a phrase, as retrieval used them)."""
     english = frozenset()
     groups = tuple((t,) for t in dict.fromkeys(query_terms))
+    untranslated = None
     if language == "en" and lexicon is not None:
         from qa.lexicon import english_words
 
-        english = frozenset(w for w, _, _ in english_words(text) if not w.isdigit())
-        groups = tuple(m.terms for m in lexicon.translate(text, headwords) if m.terms)
-    return Question(text, language, list(query_terms), vector, answer_type(text, language), english,
-                    groups)
-
-
-def untranslated_share(question: Question, idf: dict[str, float], lexicon=None) -> float:
-    """English: content words no lexicon phrase covers; Japanese: terms the corpus never uses."""
-    if question.language == "en" and lexicon is not None:
-        from qa.lexicon import english_words
-
-        words = english_words(question.text)
-        covered = [(m.start, m.end) for m in lexicon.translate(question.text)]
+        words = english_words(text)
+        matches = lexicon.translate(text, headwords)  # once: groups and coverage both come from it
+        english = frozenset(w for w, _, _ in words if not w.isdigit())
+        groups = tuple(m.terms for m in matches if m.terms)
+        covered = [(m.start, m.end) for m in matches]
         missing = [w for w, a, b in words if not any(s <= a and b <= e for s, e in covered)]
-        return len(missing) / len(words) if words else 1.0
-    content = [t for t in question.terms if has_content([t])]  # Japanese: terms unknown to the corpus
+        untranslated = len(missing) / len(words) if words else 1.0
+    return Question(text, language, list(query_terms), vector, answer_type(text, language), english,
+                    groups, untranslated)
+
+
+def untranslated_share(question: Question, idf: dict[str, float]) -> float:
+    """English: content words no lexicon phrase covers (from ``make_question``); otherwise the
+    share of content terms the corpus never uses."""
+    if question.untranslated is not None:
+        return question.untranslated
+    content = [t for t in question.terms if has_content([t])]
     return sum(t not in idf for t in content) / len(content) if content else 1.0
 
 
@@ -92,7 +93,7 @@ def gather(question: Question, hits: list[Hit], ranked, retriever, top_passages:
         passage_cos=cos, sentence_cos=ranked.sentence[0][1] if ranked.sentence else 0.0,
         top_terms=top_terms, best_terms=best_terms,
         top_text=" ".join(f"{h.title} {h.text}" for h in top),
-        untranslated=untranslated_share(question, retriever.idf, retriever.index.lexicon),
+        untranslated=untranslated_share(question, retriever.idf),
         bm25_agrees=bool(hits) and retriever.position(hits[0].id) in bm25_top)
     return Gathered(question, cands, signals, retriever.idf)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.features import QUESTION_TERMS, Candidate, Question
+from qa.features import QUESTION_TERMS, Candidate, Question, expects_span
 
 QUESTION_FEATURES = (
     "top_cos", "cos_margin", "sentence_cos", "missing_idf", "missing_idf_best", "missing_numbers",
@@ -101,7 +101,7 @@ def question_features(question: Question, signals: Signals, ranked: list[Candida
     order = np.argsort(-scores) if len(scores) else np.array([], dtype=int)
     best = float(scores[order[0]]) if len(order) else -10.0
     second = float(scores[order[1]]) if len(order) > 1 else best - 1.0
-    expects = question.answer_type.typed or question.answer_type.kind in ("place", "name")
+    expects = expects_span(question.answer_type)
     top = ranked[int(order[0])] if len(order) else None
     best_text = f"{top.passage.title} {top.passage.text}" if top else ""
     values = {

@@ -85,6 +85,7 @@ class Question:
     # what the question names, as groups of alternative terms: each Japanese term alone, or an
     # English phrase's translations (any one of them found means the phrase is found)
     term_groups: tuple[tuple[str, ...], ...] = ()
+    untranslated: float | None = None  # English: share of content words no lexicon phrase covers
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,7 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
                 first=float(j == 0),
                 **_lexical(weights, asked, ctx_terms, prev_terms, title_terms, idf),
                 type_match=float(bool(found)),
-                type_missing=float(_expects_span(question.answer_type) and not found),
+                type_missing=float(expects_span(question.answer_type) and not found),
                 inv_rank=1.0 / hit.rank, row=float(row), header_line=float(is_header),
                 heading=float(is_heading_like(text, passage.title)),
                 caption=float(bool(_CAPTION.search(text)) and not asks_source),
@@ -291,5 +292,6 @@ def _lexical(weights: TermWeights, asked: set[str], line: frozenset[str], prev: 
             "label_like": lex * (1 - new)}
 
 
-def _expects_span(answer_type: AnswerType) -> bool:
+def expects_span(answer_type: AnswerType) -> bool:
+    """Whether a short span (a number, a date, a name) can answer this kind of question."""
     return answer_type.typed or answer_type.kind in ("place", "name")
