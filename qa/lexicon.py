@@ -58,6 +58,8 @@ ALIASES = {"us": "usa", "u.s.": "usa", "u.s": "usa", "uk": "unite kingdom", "bri
 
 _KEEP_FORM = frozenset({"better", "best", "worse", "worst", "data", "goods", "news", "media"})
 _EN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[&'.\-][A-Za-z0-9]+)*")
+_INFLECTING = frozenset({"動詞", "形容詞"})
+_DIGIT = re.compile(r"[0-9]")
 _CJK_BREAK = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000]*\n[ \t\u3000]*(?=[^\x00-\x7f\s])")
 
 
@@ -169,30 +171,32 @@ class Lexicon:
         return tuple(values[r] for r in rank_by) + (headword,)
 
     def glosses(self, text: str) -> list[tuple[str, str]]:
-        """Key headwords of a Japanese text (longest match, left to right) with their first
-        gloss, for a glossary line under an English answer. Single characters (兆 "sign", 米
-        "rice") and forms with digits (11日) are left out: their first gloss is often wrong."""
+        """Key headwords of a Japanese text with their first gloss, for a glossary line under an
+        English answer: longest matches on Sudachi word boundaries, an inflected last word under
+        its dictionary form (通じた: 通じる "lead", not 通じ "bowel movement"). Single characters
+        (兆 "sign", 米 "rice") and forms with digits (11日) are left out: their gloss is a guess."""
+        from qa.segmenting import morphemes
+
         text = _match_text([text])
-        out: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        i = 0
-        while i < len(text):
-            if i and (text[i - 1] + text[i]).isascii() and (text[i - 1] + text[i]).isalnum():
-                i += 1  # never start inside 2021 or RCEP
-                continue
-            for j in range(min(len(text), i + self._max_chars), i, -1):
-                e = self.entries.get(text[i:j])
-                if e is not None and e.kind != "latin" and e.glosses:
-                    if j - i < 2 or any(c.isdigit() for c in text[i:j]):
-                        continue
-                    if text[i:j] not in seen:
-                        seen.add(text[i:j])
-                        out.append((text[i:j], e.glosses[0]))
-                    i = j
+        words = list(morphemes(text))
+        out: dict[str, str] = {}
+        k = 0
+        while k < len(words):
+            start, last = words[k][3], k
+            while last < len(words) and words[last][4] - start <= self._max_chars:
+                last += 1
+            for m in range(last, k, -1):
+                surface, norm, pos, begin, end = words[m - 1]
+                inflected = pos.split("/")[0] in _INFLECTING and surface != norm
+                key = text[start:begin] + norm if inflected else text[start:end]
+                e = self.entries.get(key)
+                if e and e.kind != "latin" and e.glosses and len(key) > 1 and not _DIGIT.search(key):
+                    out.setdefault(key, e.glosses[0])
+                    k = m
                     break
             else:
-                i += 1
-        return out
+                k += 1
+        return list(out.items())
 
     def english_name(self, ja: str) -> str | None:
         """The English name of a place, organisation or person: JMnedict's romanisation

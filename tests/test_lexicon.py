@@ -11,6 +11,8 @@ import pytest
 
 from qa.errors import LexiconError
 from qa.lexicon import (
+    Entry,
+    Lexicon,
     TranslateParams,
     english_words,
     lemma,
@@ -273,3 +275,13 @@ def test_real_lexicon_terms_are_index_terms(real_lexicon):
     q = "What does the document say about semiconductor supply chains and export controls with China?"
     missing = [t for t in lex.query_terms(q) if t not in vocab]
     assert not missing
+
+
+def test_glossary_reads_an_inflected_verb_by_its_dictionary_form():
+    lex = Lexicon({
+        "通じ": Entry(("通じる",), True, 3, ("bowel movement",), "word"),
+        "通じる": Entry(("通じる",), True, 3, ("lead", "communicate"), "word"),
+        "利活用": Entry(("利活用",), False, 1, ("use and application",), "word"),
+    }, {})
+    assert lex.glosses("データの利活用を通じたイノベーション") == [("利活用", "use and application"),
+                                                            ("通じる", "lead")]
