@@ -41,15 +41,21 @@ def index(
     max_chars: Annotated[int | None, typer.Option(min=20, help="Passage size in characters")] = None,
     full: Annotated[bool, typer.Option(
         "--full", help="Embed every document again, not only added or changed ones")] = False,
+    store: Annotated[str | None, typer.Option(
+        "--store", help="faiss | milvus (at QA_MILVUS_URI) [default: QA_STORE, else the index's, else faiss]",
+    )] = None,
 ) -> None:
     """Index the corpus: only documents added or changed since the last build are embedded."""
     from qa.chunking import ChunkParams
+    from qa.config import check_store
     from qa.corpus import corpus_paths
     from qa.embedding import SentenceTransformerEmbedder
     from qa.indexing import current_problem, update_index
 
     cfg = Config.from_env(model=model, index_dir=index_dir, corpus_dir=corpus)
     with user_errors():
+        if store is not None:
+            check_store(store)
         if if_stale:
             problem = current_problem(cfg.index_dir, cfg.corpus_dir, cfg.model)
             if not problem:
@@ -60,7 +66,7 @@ def index(
         params = ChunkParams(max_chars=max_chars) if max_chars else ChunkParams()
         embedder = SentenceTransformerEmbedder(cfg.model)
         manifest, changes = update_index(cfg.corpus_dir, cfg.index_dir, embedder, params,
-                                         progress=True, incremental=not full)
+                                         progress=True, incremental=not full, store=store)
     _echo_changes(manifest, changes, cfg.index_dir)
 
 

@@ -26,8 +26,13 @@ DEFAULT_MAX_CORPUS_MB = 20.0
 DEFAULT_MAX_PDF_PAGES = 300
 API_KEY_VARS = ("QA_LLM_API_KEY", "OPENAI_API_KEY")  # project-specific key wins
 SERVER_KEY_VAR = "QA_API_KEY"  # the bearer token of the OpenAI-compatible and MCP HTTP routes
-SECRET_VARS = (*API_KEY_VARS, "OLLAMA_API_KEY", SERVER_KEY_VAR)  # never shown in errors or logs
+MILVUS_SECRET_VARS = ("QA_MILVUS_TOKEN", "QA_MILVUS_PASSWORD")
+# never shown in errors or logs
+SECRET_VARS = (*API_KEY_VARS, "OLLAMA_API_KEY", SERVER_KEY_VAR, *MILVUS_SECRET_VARS)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+# Where passages and their vectors are searched (qa/store.py): FAISS + bm25s in this process (the
+# default), or a Milvus collection (qa/milvus_store.py: milvus-lite file or a server/cluster).
+STORES = ("faiss", "milvus")
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -68,6 +73,11 @@ class Config:
     max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES  # QA_MAX_PDF_PAGES
     torch_threads: int = 1  # per query; a bulk index build uses every core
     query_engine: str = "auto"  # QA_QUERY_ENGINE: one of QUERY_ENGINES
+    store: str = ""  # QA_STORE or --store: one of STORES; "" = the index's own (new index: faiss)
+    milvus_uri: str = ""  # QA_MILVUS_URI: a milvus-lite *.db path or http://host:19530
+    milvus_token: str = field(default="", repr=False)  # QA_MILVUS_TOKEN, else QA_MILVUS_USER:PASSWORD
+    milvus_collection: str = "qa_passages"  # QA_MILVUS_COLLECTION: prefix of each build's collection
+    milvus_timeout_s: float = 10.0  # QA_MILVUS_TIMEOUT: connect and call timeout
 
     @classmethod
     def from_env(cls, **overrides) -> Config:
@@ -91,6 +101,12 @@ class Config:
             max_pdf_pages=int(env("QA_MAX_PDF_PAGES", str(DEFAULT_MAX_PDF_PAGES))),
             torch_threads=int(env("QA_TORCH_THREADS", "1")),
             query_engine=env("QA_QUERY_ENGINE", "auto").strip().lower() or "auto",
+            store=env("QA_STORE", "").strip().lower(),
+            milvus_uri=env("QA_MILVUS_URI", ""),
+            milvus_token=env("QA_MILVUS_TOKEN") or (
+                f"{env('QA_MILVUS_USER')}:{env('QA_MILVUS_PASSWORD', '')}" if env("QA_MILVUS_USER") else ""),
+            milvus_collection=env("QA_MILVUS_COLLECTION", "") or "qa_passages",
+            milvus_timeout_s=float(env("QA_MILVUS_TIMEOUT", "10")),
         )
         return replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -120,6 +136,13 @@ def check_query_engine(engine: str) -> str:
     if engine not in QUERY_ENGINES:
         raise OptionError(f"QA_QUERY_ENGINE={engine!r} is not one of {', '.join(QUERY_ENGINES)}")
     return engine
+
+
+def check_store(store: str) -> str:
+    """``store`` if it is one of STORES; else ``OptionError`` naming the setting."""
+    if store not in STORES:
+        raise OptionError(f"unknown store {store!r} (QA_STORE or --store): choose one of {', '.join(STORES)}")
+    return store
 
 
 def check_backend(backend: str) -> str:

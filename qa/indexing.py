@@ -1,9 +1,10 @@
-"""Build, save and load the index: FAISS vectors + JSONL passages and documents + lexicon + manifest.
+"""Build, save and load the index: the store's vectors + JSONL passages and documents + lexicon + manifest.
 
 Nothing is pickled. A build is written to a temporary sibling folder and swapped in,
 so a crash mid-build leaves the previous index usable. A build is incremental: only added or
 changed documents are embedded (``qa.doc_index``). Loading checks the manifest against the
-corpus, the model and this package's version.
+corpus, the model and this package's version. The vectors live in the store the manifest names
+(``qa.store``: ``vectors.faiss`` here, or a Milvus collection); everything else in the folder.
 """
 
 from __future__ import annotations
@@ -28,16 +29,16 @@ from qa.doc_index import (
     DocumentData,
     concat,
     embed_documents,
-    read_documents,
     split_by_document,
     write_documents,
 )
 from qa.errors import CorpusError, IndexLoadError
+from qa.index_files import read_documents_file, read_passages, read_unit_vectors
 from qa.index_lexicon import LEXICON, build_lexicon, lexicon_record, read_lexicon
 from qa.lexicon import Lexicon, save_lexicon
 from qa.records import Passage
 from qa.segmenting import segmenter_info
-from qa.store import FaissStore, StoreError
+from qa.store import VectorStore, build_store, open_store
 
 FORMAT_VERSION = 5  # 4: the lexicon; 5: several documents (documents.jsonl), passages with document and page
 MANIFEST = "manifest.json"
@@ -66,11 +67,12 @@ class Manifest:
     # {"dictionary", "dictionary_version", "sha256", counts}; None: built without the bridge
     lexicon: dict | None = None
     extra: dict = field(default_factory=dict)
+    store: dict = field(default_factory=lambda: {"kind": "faiss"})  # qa.store: kind, Milvus collection
 
     @classmethod
     def from_dict(cls, data: dict) -> Manifest:
         known = {f for f in cls.__dataclass_fields__}
-        missing = known - set(data) - {"built_at", "build_seconds", "lexicon", "extra"}
+        missing = known - set(data) - {"built_at", "build_seconds", "lexicon", "extra", "store"}
         if missing:
             raise IndexLoadError(f"manifest is missing fields: {', '.join(sorted(missing))}")
         return cls(**{k: v for k, v in data.items() if k in known})
@@ -82,7 +84,7 @@ class Index:
     manifest: Manifest
     passages: list[Passage]
     terms: list[list[str]]
-    store: FaissStore
+    store: VectorStore
     units: list[list[tuple[int, int]]]  # per passage: raw (start, end) of its sentences
     unit_vectors: np.ndarray  # (total sentences, dim), rows in passage order
     titled_vectors: np.ndarray  # same rows, each embedded as "<slide title> <sentence>"
@@ -118,8 +120,9 @@ def _offsets(units: list[list[tuple[int, int]]]) -> list[int]:
 
 def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
                 progress: bool = True, incremental: bool = True, bridge: bool = True,
-                dictionary: Path | None = None) -> Manifest:
-    return update_index(corpus_dir, index_dir, embedder, params, progress, incremental, bridge, dictionary)[0]
+                dictionary: Path | None = None, store: str | None = None) -> Manifest:
+    return update_index(corpus_dir, index_dir, embedder, params, progress, incremental, bridge, dictionary,
+                        store)[0]
 
 
 def _previous(index_dir: Path, embedder, params: ChunkParams) -> dict[str, DocumentData]:
@@ -129,19 +132,24 @@ def _previous(index_dir: Path, embedder, params: ChunkParams) -> dict[str, Docum
         old = load_index(index_dir, None, embedder.model_id)
     except IndexLoadError:
         return {}
-    if old.manifest.model_fingerprint == embedder.fingerprint() and old.manifest.chunker == params.to_dict():
-        return split_by_document(old.documents, old.passages, old.terms, old.units, old.store.vectors(),
-                                 old.unit_vectors, old.titled_vectors)
-    return {}
+    try:
+        same = old.manifest.model_fingerprint == embedder.fingerprint()
+        if same and old.manifest.chunker == params.to_dict():
+            return split_by_document(old.documents, old.passages, old.terms, old.units, old.store.vectors(),
+                                     old.unit_vectors, old.titled_vectors)
+        return {}
+    finally:
+        old.store.close()
 
 
 def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: ChunkParams,
                 started: float, embedded: list[str], bridge: bool = True,
-                dictionary: Path | None = None) -> Manifest:
+                dictionary: Path | None = None, store: str | None = None) -> Manifest:
     """Join the documents' data and write it atomically; corpus-wide artefacts come from stored
     per-document data, not the model: the lexicon from the texts, BM25/IDF from terms at load."""
     passages, p_terms, units, vectors, unit_vectors, titled_vectors = concat(parts, embedder.dim)
     lexicon = build_lexicon([d.doc.text for d in parts], dictionary) if bridge else None
+    vstore = build_store(store, _store_record(index_dir), index_dir, passages, p_terms, vectors)
     manifest = Manifest(
         format_version=FORMAT_VERSION, package_version=__version__,
         model_id=embedder.model_id, model_fingerprint=embedder.fingerprint(), dim=int(embedder.dim),
@@ -150,18 +158,31 @@ def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: Ch
         corpus={d.doc.name: d.doc.sha256 for d in parts}, n_passages=len(passages),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         extra={"documents": len(parts), "embedded": embedded},
-        lexicon=lexicon_record(lexicon) if lexicon else None,
+        lexicon=lexicon_record(lexicon) if lexicon else None, store=vstore.record(),
     )
     manifest.build_seconds = round(time.perf_counter() - started, 2)
-    _write_atomically(Path(index_dir), manifest, passages, p_terms, units,
-                      {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors},
-                      FaissStore.from_vectors(vectors), [d.doc for d in parts], lexicon)
+    try:
+        _write_atomically(Path(index_dir), manifest, passages, p_terms, units,
+                          {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors},
+                          vstore, [d.doc for d in parts], lexicon)
+    except BaseException:
+        vstore.discard()
+        raise
+    vstore.retire()
+    vstore.close()
     return manifest
+
+
+def _store_record(index_dir: Path) -> dict | None:
+    try:
+        return read_manifest(index_dir).store
+    except IndexLoadError:
+        return None
 
 
 def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams | None = None,
                  progress: bool = True, incremental: bool = True, bridge: bool = True,
-                 dictionary: Path | None = None) -> tuple[Manifest, Changes]:
+                 dictionary: Path | None = None, store: str | None = None) -> tuple[Manifest, Changes]:
     """Embed the documents new or changed since the index at ``index_dir`` was built, reuse the
     rest, write the whole index atomically. A bad document raises ``CorpusError`` first."""
     t0 = time.perf_counter()
@@ -179,13 +200,13 @@ def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParam
     parts = [reused.get(name) or made[name] for name in shas]
     changes = Changes(sorted(n for n in made if n not in old_shas), sorted(n for n in made if n in old_shas),
                       sorted(n for n in old_shas if n not in shas), sorted(reused), full=not reused)
-    manifest = write_parts(index_dir, parts, embedder, params, t0, sorted(made), bridge, dictionary)
+    manifest = write_parts(index_dir, parts, embedder, params, t0, sorted(made), bridge, dictionary, store)
     return manifest, changes
 
 
 def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passage],
                       p_terms: list[list[str]], units: list[list[tuple[int, int]]],
-                      arrays: dict[str, np.ndarray], store: FaissStore, docs: list[CorpusFile],
+                      arrays: dict[str, np.ndarray], store: VectorStore, docs: list[CorpusFile],
                       lexicon: Lexicon | None = None) -> None:
     parent = index_dir.resolve().parent
     try:
@@ -266,13 +287,18 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | 
     reason = staleness(manifest, corpus_dir, model_id)
     if reason:
         raise IndexLoadError(f"index at {index_dir} is stale: {reason}. Rebuild with `qa index`")
+    store = open_store(index_dir, manifest.store, manifest.dim, manifest.n_passages)
     try:
-        store = FaissStore.load(index_dir)
-    except StoreError as exc:
-        raise IndexLoadError(f"{exc}: rebuild with `qa index`") from exc
-    passages, p_terms, units = _read_passages(index_dir / PASSAGES)
-    unit_vectors = _read_unit_vectors(index_dir / UNIT_VECTORS)
-    titled_vectors = _read_unit_vectors(index_dir / TITLED_VECTORS)
+        return _load_rest(index_dir, manifest, store)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _load_rest(index_dir: Path, manifest: Manifest, store: VectorStore) -> Index:
+    passages, p_terms, units = read_passages(index_dir / PASSAGES)
+    unit_vectors = read_unit_vectors(index_dir / UNIT_VECTORS)
+    titled_vectors = read_unit_vectors(index_dir / TITLED_VECTORS)
     if not (len(passages) == len(store) == manifest.n_passages):
         raise IndexLoadError(
             f"index at {index_dir} is inconsistent: {len(passages)} passages, {len(store)} vectors, "
@@ -285,49 +311,12 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model_id: str | 
         if arr.shape != (sum(map(len, units)), manifest.dim):
             raise IndexLoadError(f"index at {index_dir}: {name} is out of step with the "
                                  "passages. Rebuild with `qa index`")
-    documents = _read_documents(index_dir / DOCUMENTS)
+    documents = read_documents_file(index_dir / DOCUMENTS)
     if set(documents) != set(manifest.corpus) or any(p.source not in documents for p in passages):
         raise IndexLoadError(f"index at {index_dir}: {DOCUMENTS} is out of step with the "
                              "manifest. Rebuild with `qa index`")
     return Index(index_dir, manifest, passages, p_terms, store, units, unit_vectors,
                  titled_vectors, _offsets(units), documents, read_lexicon(index_dir, manifest.lexicon))
-
-
-def _read_documents(path: Path) -> dict[str, CorpusFile]:
-    try:
-        return read_documents(path)
-    except FileNotFoundError as exc:
-        raise IndexLoadError(f"{path} is missing: rebuild with `qa index`") from exc
-    except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
-        raise IndexLoadError(f"{path} is corrupt ({type(exc).__name__}): rebuild with `qa index`") from exc
-
-
-def _read_unit_vectors(path: Path) -> np.ndarray:
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except FileNotFoundError as exc:
-        raise IndexLoadError(f"{path} is missing: rebuild with `qa index`") from exc
-    except (OSError, ValueError) as exc:
-        raise IndexLoadError(f"{path} is corrupt: rebuild with `qa index`") from exc
-    if arr.ndim != 2 or arr.dtype != np.float32:
-        raise IndexLoadError(f"{path} has shape {arr.shape} / {arr.dtype}: rebuild with `qa index`")
-    return arr
-
-
-def _read_passages(path: Path) -> tuple[list[Passage], list[list[str]], list[list[tuple[int, int]]]]:
-    passages, p_terms, units = [], [], []
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                row = json.loads(line)
-                p_terms.append([str(t) for t in row.pop("terms")])
-                units.append([(int(a), int(b)) for a, b in row.pop("units")])
-                passages.append(Passage(**row))
-    except FileNotFoundError as exc:
-        raise IndexLoadError(f"{path} is missing: rebuild with `qa index`") from exc
-    except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
-        raise IndexLoadError(f"{path} is corrupt ({type(exc).__name__}): rebuild with `qa index`") from exc
-    return passages, p_terms, units
 
 
 def current_problem(index_dir: Path, corpus_dir: Path, model: str | None) -> str:

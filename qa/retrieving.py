@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) + BM25 over Sudachi terms, fused by weighted RRF."""
+"""Hybrid retrieval: dense + BM25 over Sudachi terms (from the index's store), fused by weighted RRF."""
 
 from __future__ import annotations
 
@@ -47,16 +47,14 @@ class Retriever:
 
     def __init__(self, index: Index, embedder_factory: Callable[[], object] | None = None,
                  fusion: FusionParams | None = None):
-        import bm25s
-
         self.index = index
         self.fusion = fusion or FusionParams()
         self._embedder_factory = embedder_factory
         self._embedder = None
         self._lock = threading.Lock()
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(index.terms, show_progress=False)
-        self._vocab = set(self._bm25.vocab_dict) - {""}
+        # bm25s in this process (FAISS store) or the engine's sparse vectors (Milvus store)
+        self._bm25 = index.store.lexical(index.terms)
+        self._vocab = self._bm25.vocab
         self.by_id = {p.id: p for p in index.passages}
         self._position = {p.id: i for i, p in enumerate(index.passages)}
         self.idf = lucene_idf(index.terms)
@@ -127,9 +125,7 @@ class Retriever:
         matched = [t for t in q_terms if t in self._vocab]
         bm25: list[tuple[int, float]] = []
         if matched:
-            scores = self._bm25.get_scores(matched)
-            order = np.argsort(-scores, kind="stable")[:n]
-            bm25 = [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+            bm25 = self._bm25.top(matched, n)
         return Ranked(dense, bm25, q_terms, matched, vec, sentence)
 
     def _sentence_ranking(self, vec: np.ndarray, n: int, pool: list[int] | None = None

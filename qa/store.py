@@ -1,7 +1,10 @@
-"""The dense vector store behind a narrow interface (FAISS here).
+"""The passage store behind a narrow interface: FAISS + bm25s in this process, or Milvus.
 
-A larger deployment can swap in a server-based store by implementing ``VectorStore``;
-the retriever, chain and UI only use these methods.
+``VectorStore`` is what the retriever uses: dense search, stored vectors and a BM25 ranking
+(``lexical``). ``FaissStore`` keeps the vectors in ``vectors.faiss`` in the index folder (the
+default); ``qa.milvus_store.MilvusStore`` keeps them, with the passages' BM25 sparse vectors, in
+a Milvus collection. Which one an index uses is in its manifest (``record()``); ``QA_STORE`` or
+``qa index --store`` chooses it for a new build, and a mismatch at load is refused.
 """
 
 from __future__ import annotations
@@ -12,22 +15,40 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.errors import StoreError
+from qa.config import Config, check_store
+from qa.errors import IndexLoadError, StoreError
+from qa.lexical import LocalBm25
 
 _READ_LOCK = threading.Lock()  # the FAISS size limit set around a read is process-wide
 
 
+class Lexical(Protocol):
+    vocab: set[str]
+
+    def top(self, matched: list[str], n: int) -> list[tuple[int, float]]: ...
+
+
 class VectorStore(Protocol):
+    kind: str
+    dim: int
+
     def __len__(self) -> int: ...
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]: ...
     def vector(self, i: int) -> np.ndarray: ...
+    def vectors(self) -> np.ndarray: ...
+    def lexical(self, doc_terms: list[list[str]]) -> Lexical: ...
     def save(self, folder: Path) -> None: ...
+    def record(self) -> dict: ...
+    def discard(self) -> None: ...  # the build using it failed
+    def retire(self) -> None: ...  # the build using it is in place
+    def close(self) -> None: ...
 
 
 class FaissStore:
     """Normalised vectors in an ``IndexFlatIP``: inner product = cosine. No pickle."""
 
     FILE = "vectors.faiss"
+    kind = "faiss"
 
     def __init__(self, index):
         self._index = index
@@ -90,3 +111,50 @@ class FaissStore:
         # Written by Python, not faiss.write_index, which only prints a failed close
         # (a full disk) to stderr and leaves a truncated file behind: this raises OSError.
         (Path(folder) / self.FILE).write_bytes(faiss.serialize_index(self._index).tobytes())
+
+    def lexical(self, doc_terms: list[list[str]]) -> LocalBm25:
+        return LocalBm25(doc_terms)
+
+    def record(self) -> dict:
+        return {"kind": self.kind}
+
+    def discard(self) -> None:
+        pass
+
+    def retire(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def build_store(requested: str | None, previous: dict | None, index_dir: Path, passages, p_terms,
+                vectors: np.ndarray) -> VectorStore:
+    """The store of a new build: ``requested`` (``--store``), else QA_STORE, else the previous
+    index's, else FAISS."""
+    kind = check_store(requested or Config.from_env().store or (previous or {}).get("kind") or "faiss")
+    if kind == "milvus":
+        from qa.milvus_store import MilvusStore, milvus_settings
+
+        return MilvusStore.create(milvus_settings(index_dir), passages, p_terms, vectors, previous)
+    return FaissStore.from_vectors(vectors)
+
+
+def open_store(index_dir: Path, record: dict, dim: int, n: int) -> VectorStore:
+    """The store an index's manifest names; refused when QA_STORE asks for another."""
+    kind = str(record.get("kind", "faiss"))
+    wanted = Config.from_env().store
+    if wanted and check_store(wanted) != kind:
+        raise IndexLoadError(f"the index at {index_dir} is in the {kind} store, but QA_STORE={wanted}: "
+                             f"unset QA_STORE, or rebuild with `qa index --store {wanted}`")
+    if kind == "milvus":
+        from qa.milvus_store import MilvusStore
+
+        return MilvusStore.open(index_dir, record, dim, n)
+    if kind != "faiss":
+        raise IndexLoadError(f"the index at {index_dir} names an unknown store {kind!r}: "
+                             "rebuild with `qa index`")
+    try:
+        return FaissStore.load(index_dir)
+    except StoreError as exc:
+        raise IndexLoadError(f"{exc}: rebuild with `qa index`") from exc
