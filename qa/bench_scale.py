@@ -6,7 +6,8 @@ change) and its vectors the deck's plus Gaussian noise (cosine ~0.85 to the orig
 embeddings. The real model embeds the deck once (at 1x) and the 50-page document added; a full
 build at N x is then N x (chunking + embedding one deck with the real model, measured) + the
 index-structure work (FAISS, files, BM25 at load), which is measured at every size. Query times
-exclude the query's embedding (constant in corpus size; its time is reported at 1x).
+exclude the query's embedding (constant in corpus size; its time is reported at 1x). With
+``stores`` holding "milvus", each size is also written to and queried from Milvus (``qa.bench_store``).
 """
 
 from __future__ import annotations
@@ -146,13 +147,15 @@ def _times(retriever, queries: list[str], mode: str, k: int) -> dict:
     cpu.sort()
     wall.sort()
     return {"p50_ms": round(statistics.median(cpu), 2), "p95_ms": round(cpu[int(0.95 * (len(cpu) - 1))], 2),
-            "wall_p50_ms": round(statistics.median(wall), 2)}
+            "wall_p50_ms": round(statistics.median(wall), 2),
+            "wall_p95_ms": round(wall[int(0.95 * (len(wall) - 1))], 2)}
 
 
 def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_model: bool = True,
-              add_doc: Path | None = None, ann: bool = True, log=print) -> dict:
+              add_doc: Path | None = None, ann: bool = True, log=print, stores=("faiss",)) -> dict:
     """The table of figures per size (see the module docstring); work files go under ``work``."""
     from qa.bench import PeakRss
+    from qa.bench_store import measure_milvus, write_milvus
     from qa.indexing import load_index, update_index, write_parts
     from qa.retrieving import Retriever
 
@@ -197,7 +200,8 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
         for d in parts:
             (folder / "corpus" / d.doc.name).write_text(d.doc.text, encoding="utf-8")
         write_s, manifest = _timed(write_parts, folder / "index", parts, cheap, params,
-                                   time.perf_counter(), [], False)  # no lexicon: see the README
+                                   time.perf_counter(), [], False, None, "faiss")  # no lexicon: see README
+        milvus = write_milvus(folder / "index_milvus", parts, cheap, params) if "milvus" in stores else None
         del parts
         gc.collect()
         with PeakRss() as rss:
@@ -214,6 +218,8 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
             row["ann"] = ann_comparison(retriever.index.store.vectors(), retriever.index.unit_vectors, qv)
         del retriever
         gc.collect()
+        if milvus is not None:
+            row["milvus"] = measure_milvus(folder / "index_milvus", *milvus, cheap, queries, qvecs)
         if add is not None and n <= ADD_UP_TO:
             shutil.copy(add_doc, folder / "corpus" / add.name)
             inc_s, (_, changes) = _timed(update_index, folder / "corpus", folder / "index", cheap,
@@ -224,7 +230,9 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
                         "add_vs_full_rebuild": round(est / full_s, 4) if full_s > 0 else None,
                         "add_changes": changes.summary()})
         result["sizes"][str(n)] = row
-        log(json.dumps({n: {k: v for k, v in row.items() if k != "ann"}}, ensure_ascii=False))
+        log(json.dumps({n: {k: v for k, v in row.items() if k not in ("ann", "milvus")}}, ensure_ascii=False))
+        if "milvus" in row:
+            log(json.dumps({f"{n} milvus": row["milvus"]}, ensure_ascii=False))
         shutil.rmtree(folder, ignore_errors=True)
     return result
 

@@ -155,6 +155,8 @@ def bench(
     sizes: Annotated[str, typer.Option("--sizes", help="With --scale: corpus sizes")] = "1,10,100,1000",
     real_model: Annotated[bool, typer.Option(
         "--real-model/--no-real-model", help="With --scale: embed the deck with the real model")] = True,
+    stores: Annotated[str, typer.Option(
+        "--stores", help="With --scale: faiss or faiss,milvus (QA_MILVUS_URI, else milvus-lite)")] = "faiss",
 ) -> None:
     """Benchmark cold starts and both query engines, and this pipeline against a
     LangChain-tutorial baseline, side by side (or, with --scale, how cost grows)."""
@@ -167,7 +169,8 @@ def bench(
         from qa.scale_report import run_and_report
 
         with user_errors():
-            run_and_report(cfg.corpus_dir, [i.question for i in items], sizes, real_model, as_json)
+            run_and_report(cfg.corpus_dir, [i.question for i in items], sizes, real_model, as_json,
+                           stores=stores)
         return
     from qa.bench import format_bench, run_bench
 

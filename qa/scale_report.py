@@ -7,6 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from qa.config import check_store
 from qa.errors import CorpusError, OptionError
 
 
@@ -35,6 +36,23 @@ def table(result: dict) -> str:
             f"{r.get('add_one_doc_s_est', '-')} | {r.get('add_vs_full_rebuild', '-')} | "
             + " | ".join(f"{q[m]['p50_ms']} / {q[m]['p95_ms']}" if m in q else "(same)"
                          for m in ("dense", "bm25", "hybrid", "hybrid_full_scan")) + " |")
+    return "\n".join(lines)
+
+
+def store_table(result: dict) -> str:
+    """FAISS + bm25s in process against Milvus, per size: wall-clock query times (Milvus works in
+    its server, not the querying thread), build and load, memory."""
+    lines = ["| size | store | passages | write s | load s | RSS growth on load MB | child RSS MB | "
+             "dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms |", "|" + "---|" * 10]
+    for n, r in result["sizes"].items():
+        for kind, row in (("faiss", r), ("milvus", r.get("milvus"))):
+            if row is None:
+                continue
+            q = row["query"]
+            lines.append(f"| {n}x | {kind} | {r['passages']} | {row['write_s']} | {row['load_s']} | "
+                         f"{row['rss_loaded_mb']} | {row.get('child_rss_mb', 0.0)} | "
+                         + " | ".join(f"{q[m]['wall_p50_ms']} / {q[m].get('wall_p95_ms', '-')}"
+                                      for m in ("dense", "bm25", "hybrid")) + " |")
     return "\n".join(lines)
 
 
@@ -90,19 +108,21 @@ def _deck(corpus_dir: Path) -> Path:
 
 
 def run_and_report(corpus_dir: Path, questions: list[str], sizes: str, real_model: bool,
-                   as_json: bool, out_dir: Path | None = None) -> dict:
+                   as_json: bool, out_dir: Path | None = None, stores: str = "faiss") -> dict:
     """Run ``qa.bench_scale.run_scale`` and write scale.json, scale.md and scale.png to ``out_dir``
     (default: eval/scale)."""
     from qa.bench_scale import make_add_doc, run_scale
     from qa.config import PROJECT_ROOT
 
     sizes_list = parse_sizes(sizes)
+    store_list = [check_store(s.strip()) for s in stores.split(",") if s.strip()]
     out_dir = Path(out_dir or PROJECT_ROOT / "eval" / "scale")
     deck = _deck(corpus_dir)
     with tempfile.TemporaryDirectory(prefix="qa-scale-") as tmp:
         add = make_add_doc(deck, Path(tmp) / "added_50_pages.pdf")
         log = (lambda s: None) if as_json else (lambda s: print(s, file=sys.stderr, flush=True))
-        result = run_scale(deck, questions, Path(tmp) / "work", sizes_list, real_model, add, log=log)
+        result = run_scale(deck, questions, Path(tmp) / "work", sizes_list, real_model, add, log=log,
+                           stores=store_list)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "scale.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n",
                                         encoding="utf-8")
@@ -110,6 +130,8 @@ def run_and_report(corpus_dir: Path, questions: list[str], sizes: str, real_mode
     md = table(result)
     if "ann" in biggest:
         md += "\n\nAt the largest size:\n\n" + ann_table(biggest["ann"])
+    if "milvus" in store_list:
+        md += "\n\nStores (wall-clock query times):\n\n" + store_table(result)
     (out_dir / "scale.md").write_text(md + "\n", encoding="utf-8")
     plot(result, out_dir / "scale.png")
     print(json.dumps(result, ensure_ascii=False, indent=2) if as_json else md)

@@ -38,3 +38,18 @@ def test_large_corpora_rank_sentences_within_a_pool_of_near_passages(tiny_index,
     before = [h.id for h in r.search("WTOの紛争解決制度", k=3)]
     monkeypatch.setattr("qa.retrieving.SENTENCE_SCAN_LIMIT", 0)  # treat the tiny deck as large
     assert [h.id for h in r.search("WTOの紛争解決制度", k=3)] == before
+
+
+def test_scale_benchmark_compares_the_milvus_store(tmp_path, monkeypatch):
+    from qa.scale_report import store_table
+
+    for name in ("QA_STORE", "QA_MILVUS_URI", "QA_MILVUS_COLLECTION"):
+        monkeypatch.delenv(name, raising=False)  # milvus-lite files in the work folder
+    deck = tmp_path / "deck.txt"
+    deck.write_text(TINY_DECK, encoding="utf-8")
+    result = run_scale(deck, ["WTO改革とは？", "What is the growth forecast?"], tmp_path / "work", sizes=(2,),
+                       real_model=False, ann=False, log=lambda s: None, stores=("faiss", "milvus"))
+    row = result["sizes"]["2"]
+    assert set(row["milvus"]["query"]) == {"dense", "bm25", "hybrid"} and row["milvus"]["write_s"] > 0
+    assert "| 2x | faiss |" in store_table(result) and "| 2x | milvus |" in store_table(result)
+    assert not (tmp_path / "work" / "x2").exists()

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import psutil
 import pytest
-from support import TINY_DECK, FakeEmbedder, edit_manifest
+from support import FakeEmbedder, edit_manifest
 
 from qa.errors import IndexLoadError, StoreError
 from qa.indexing import build_index, load_index, read_manifest, update_index
