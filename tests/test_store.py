@@ -256,3 +256,34 @@ def test_cli_index_store_option(milvus_env, monkeypatch, tmp_path, tiny_corpus):
     assert read_manifest(folder).store["kind"] == "milvus"
     result = CliRunner().invoke(app, [*args, "--store", "pinecone"])
     assert result.exit_code == 2 and "unknown store 'pinecone'" in result.output
+
+
+# --- the real document, once through milvus-lite ------------------------------------------
+
+@pytest.mark.slow
+def test_real_document_ranks_the_same_through_milvus(milvus_env, tmp_path, real_assistant):
+    """The committed index copied into Milvus (nothing re-embedded) ranks the hand-written
+    questions of test_real.py exactly as FAISS + bm25s do, in every mode."""
+    import shutil
+
+    from test_real import QUESTIONS
+
+    from qa.config import PROJECT_ROOT
+
+    faiss_r = real_assistant.retriever
+    folder = tmp_path / "index"
+    shutil.copytree(faiss_r.index.folder, folder)
+    _, changes = update_index(PROJECT_ROOT / "corpus", folder, faiss_r.embedder, progress=False,
+                              store="milvus")
+    assert not changes.full and changes.added == changes.changed == []  # vectors reused, not re-embedded
+    milvus_r = Retriever(load_index(folder, PROJECT_ROOT / "corpus"), lambda: faiss_r.embedder)
+    try:
+        assert milvus_r.index.manifest.store["kind"] == "milvus"
+        for question, evidence in QUESTIONS:
+            for mode in ("hybrid", "dense", "bm25"):
+                a, b = faiss_r.search(question, k=10, mode=mode), milvus_r.search(question, k=10, mode=mode)
+                assert [h.id for h in a] == [h.id for h in b], (question, mode)
+            needle = "".join(evidence.split())
+            assert any(needle in "".join(h.text.split()) for h in milvus_r.search(question, k=5))
+    finally:
+        milvus_r.index.store.close()
