@@ -204,8 +204,10 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
         milvus = write_milvus(folder / "index_milvus", parts, cheap, params) if "milvus" in stores else None
         del parts
         gc.collect()
-        with PeakRss() as rss:
-            load_s, retriever = _timed(lambda: Retriever(load_index(folder / "index"), lambda: cheap))
+        with PeakRss() as peak:
+            with PeakRss() as rss:
+                load_s, retriever = _timed(lambda: Retriever(load_index(folder / "index"), lambda: cheap))
+            query = _query_times(retriever, queries, qvecs)
         row = {"documents": n, "passages": manifest.n_passages,
                "sentences": int(retriever.index.unit_vectors.shape[0]),
                "structure_build_s": round(write_s + load_s, 2), "write_s": round(write_s, 2),
@@ -213,7 +215,7 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
                "full_build_s_est": round(full_s := n * per_deck_s + write_s + load_s, 1),
                "index_mb": round(_dir_bytes(folder / "index") / 2**20, 1),
                "rss_loaded_mb": round(rss.peak_mb - rss.start_mb, 1),
-               "query": _query_times(retriever, queries, qvecs)}
+               "rss_peak_mb": round(peak.peak_mb - peak.start_mb, 1), "query": query}
         if ann and n == max(sizes):
             row["ann"] = ann_comparison(retriever.index.store.vectors(), retriever.index.unit_vectors, qv)
         del retriever
