@@ -155,7 +155,7 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
               add_doc: Path | None = None, ann: bool = True, log=print, stores=("faiss",)) -> dict:
     """The table of figures per size (see the module docstring); work files go under ``work``."""
     from qa.bench import PeakRss
-    from qa.bench_store import measure_milvus, write_milvus
+    from qa.bench_store import measure_milvus, serving_rss_mb, write_milvus
     from qa.indexing import load_index, update_index, write_parts
     from qa.retrieving import Retriever
 
@@ -221,6 +221,7 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
         del retriever
         gc.collect()
         if milvus is not None:
+            row["serving_rss_mb"] = serving_rss_mb(folder / "index", queries)
             row["milvus"] = measure_milvus(folder / "index_milvus", *milvus, cheap, queries, qvecs)
         if add is not None and n <= ADD_UP_TO:
             shutil.copy(add_doc, folder / "corpus" / add.name)

@@ -42,7 +42,7 @@ def table(result: dict) -> str:
 def store_table(result: dict) -> str:
     """FAISS + bm25s in process against Milvus, per size: wall-clock query times (Milvus works in
     its server, not the querying thread), build and load, memory."""
-    lines = ["| size | store | passages | write s | load s | RSS growth: load / load + queries MB | "
+    lines = ["| size | store | passages | write s | load s | serving process peak RSS MB | "
              "child RSS MB | dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms |", "|" + "---|" * 10]
     for n, r in result["sizes"].items():
         for kind, row in (("faiss", r), ("milvus", r.get("milvus"))):
@@ -50,7 +50,7 @@ def store_table(result: dict) -> str:
                 continue
             q = row["query"]
             lines.append(f"| {n}x | {kind} | {r['passages']} | {row['write_s']} | {row['load_s']} | "
-                         f"{row['rss_loaded_mb']} / {row.get('rss_peak_mb', '-')} | "
+                         f"{row.get('serving_rss_mb', '-')} | "
                          f"{row.get('child_rss_mb', 0.0)} | "
                          + " | ".join(f"{q[m]['wall_p50_ms']} / {q[m].get('wall_p95_ms', '-')}"
                                       for m in ("dense", "bm25", "hybrid")) + " |")

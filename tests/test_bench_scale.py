@@ -51,5 +51,6 @@ def test_scale_benchmark_compares_the_milvus_store(tmp_path, monkeypatch):
                        real_model=False, ann=False, log=lambda s: None, stores=("faiss", "milvus"))
     row = result["sizes"]["2"]
     assert set(row["milvus"]["query"]) == {"dense", "bm25", "hybrid"} and row["milvus"]["write_s"] > 0
+    assert row["serving_rss_mb"] > 0 and row["milvus"]["serving_rss_mb"] > 0
     assert "| 2x | faiss |" in store_table(result) and "| 2x | milvus |" in store_table(result)
     assert not (tmp_path / "work" / "x2").exists()
