@@ -42,7 +42,7 @@ def table(result: dict) -> str:
 def store_table(result: dict) -> str:
     """FAISS + bm25s in process against Milvus, per size: wall-clock query times (Milvus works in
     its server, not the querying thread), build and load, memory."""
-    lines = ["| size | store | passages | write s | load s | serving process peak RSS MB | "
+    lines = ["| size | store | passages | write s | load s | serving process: RSS growth MB | "
              "child RSS MB | dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms |", "|" + "---|" * 10]
     for n, r in result["sizes"].items():
         for kind, row in (("faiss", r), ("milvus", r.get("milvus"))):
