@@ -222,7 +222,8 @@ def run_scale(deck: Path, queries: list[str], work: Path, sizes=SIZES, real_mode
         gc.collect()
         if milvus is not None:
             row["serving_rss_mb"] = serving_rss_mb(folder / "index", queries)
-            row["milvus"] = measure_milvus(folder / "index_milvus", *milvus, cheap, queries, qvecs)
+            row["milvus"] = measure_milvus(folder / "index_milvus", *milvus, cheap, queries, qvecs,
+                                           _query_times)
         if add is not None and n <= ADD_UP_TO:
             shutil.copy(add_doc, folder / "corpus" / add.name)
             inc_s, (_, changes) = _timed(update_index, folder / "corpus", folder / "index", cheap,

@@ -49,10 +49,11 @@ def write_milvus(folder: Path, parts, cheap, params) -> tuple[float, str | None]
     return seconds, uri
 
 
-def measure_milvus(folder: Path, write_s: float, uri: str | None, cheap, queries: list[str], qvecs) -> dict:
-    """Load the Milvus-store index at ``folder`` and time its queries as the FAISS row's are."""
+def measure_milvus(folder: Path, write_s: float, uri: str | None, cheap, queries: list[str], qvecs,
+                   query_times) -> dict:
+    """Load the Milvus-store index at ``folder`` and time its queries with ``query_times``, as the
+    FAISS row's are (``qa.bench_scale._query_times``)."""
     from qa.bench import PeakRss
-    from qa.bench_scale import _query_times
     from qa.indexing import load_index
     from qa.retrieving import Retriever
 
@@ -64,7 +65,7 @@ def measure_milvus(folder: Path, write_s: float, uri: str | None, cheap, queries
                 t0 = time.perf_counter()
                 retriever = Retriever(load_index(folder), lambda: cheap)
                 load_s = time.perf_counter() - t0
-            query = _query_times(retriever, queries, qvecs)
+            query = query_times(retriever, queries, qvecs)
         row = {"write_s": round(write_s, 2), "load_s": round(load_s, 2),
                "structure_build_s": round(write_s + load_s, 2),
                "rss_loaded_mb": round(rss.peak_mb - rss.start_mb, 1),
