@@ -25,13 +25,31 @@ _SQRT_HALF = math.sqrt(0.5)
 _NAMES = ("q", "k", "v", "ao", "aln", "fi", "fo", "oln")
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf by Abramowitz & Stegun 7.1.26 in float64 (absolute error < 1.5e-7, float32's own
-    rounding): importing scipy.special for it would cost a cold start ~0.5-2 s."""
-    z = np.abs(x.astype(np.float64))
-    t = 1.0 / (1.0 + 0.3275911 * z)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return (np.sign(x) * (1.0 - poly * np.exp(-z * z))).astype(np.float32)
+def _gelu(h: np.ndarray) -> np.ndarray:
+    """Exact (erf) GELU, ``0.5 h (1 + erf(h / sqrt 2))``, in place on float32 ``h``: erf by
+    Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7, float32's own rounding). Written as
+    in-place float32 steps it costs ~1/3 of the float64 version (~10 ms of a 25-token query);
+    scipy.special.erf would be slower still here, and its import adds to a cold start."""
+    x = h * np.float32(_SQRT_HALF)
+    z = np.abs(x)
+    t = z * np.float32(0.3275911)
+    t += 1.0
+    np.reciprocal(t, out=t)
+    p = t * np.float32(1.061405429)
+    for c in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        p += np.float32(c)
+        p *= t
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    p *= z  # 1 - erf(|x|)
+    np.copysign(p, x, out=p)
+    one_plus_erf = np.sign(x)
+    one_plus_erf += 1.0
+    one_plus_erf -= p  # 1 + sign(x) (1 - (1 - erf|x|)), exact in the negative tail
+    h *= one_plus_erf
+    h *= 0.5
+    return h
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
@@ -131,8 +149,7 @@ class E5Numpy:
             probs = scores / scores.sum(axis=-1, keepdims=True)
             ctx = (probs @ v).transpose(1, 0, 2).reshape(n, H)
             x = _layer_norm(ctx @ ly["ao"][0] + ly["ao"][1] + x, *ly["aln"], eps)
-            h = x @ ly["fi"][0] + ly["fi"][1]
-            h = 0.5 * h * (1.0 + _erf(h * _SQRT_HALF))
+            h = _gelu(x @ ly["fi"][0] + ly["fi"][1])
             x = _layer_norm(h @ ly["fo"][0] + ly["fo"][1] + x, *ly["oln"], eps)
         pooled = x.mean(axis=0)
         return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)

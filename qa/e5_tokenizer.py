@@ -98,7 +98,7 @@ class PieceTable:
     250,037 pieces took 45 MB and most of a second to build."""
 
     def __init__(self, buf, blob_at: int, offs: np.ndarray, unk: int, cache: Path | None):
-        self._buf, self._at, self._offs = buf, blob_at, offs
+        self._buf, self._at = buf, blob_at
         table = None
         if cache is not None and cache.is_file():
             with contextlib.suppress(OSError, ValueError):
@@ -114,7 +114,10 @@ class PieceTable:
             table = np.stack([keys[order], ids[order]])
             if cache is not None:
                 save_npy(cache, table)
-        self._keys, self._ids = table[0], table[1].tolist()
+        # array('q'), not numpy or a list: bisect reads Python ints from it fast (a numpy key
+        # array made every comparison build a scalar), and ids as a list took ~9 MB.
+        self._keys, self._ids = (array("q", row.astype(np.int64).tobytes()) for row in table)
+        self._offs = array("q", offs.astype(np.int64).tobytes())
         self._unk = unk
 
     def get(self, piece: bytes) -> int | None:
@@ -122,7 +125,7 @@ class PieceTable:
         i = bisect_left(keys, key)
         while i < len(keys) and keys[i] == key:
             idx = self._ids[i]
-            a, b = int(self._offs[idx]), int(self._offs[idx + 1])
+            a, b = self._offs[idx], self._offs[idx + 1]
             if idx != self._unk and b > a and self._buf[self._at + a:self._at + b] == piece:
                 return idx
             i += 1
