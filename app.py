@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from qa.web import serve
+from qa.chat_service import start_service
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Chat UI for the trade-policy QA assistant")
@@ -14,4 +14,7 @@ if __name__ == "__main__":
     parser.add_argument("--llm", default=None, help="extractive | openai | ollama")
     parser.add_argument("--no-feedback", action="store_true", help="Do not keep 👍/👎 on answers")
     args = parser.parse_args()
-    serve(args.host, args.port, args.share, args.llm, feedback=not args.no_feedback)
+    service = start_service(llm=args.llm, feedback=not args.no_feedback)  # loads while Gradio imports
+    from qa.web import serve
+
+    serve(args.host, args.port, args.share, service=service)

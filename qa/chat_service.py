@@ -64,6 +64,20 @@ def load_assistant(index_dir: str | Path | None = None, llm: str | None = None,
     return assistant
 
 
+def start_service(index_dir: str | Path | None = None, llm: str | None = None,
+                  feedback: bool = True) -> ChatService:
+    """The chat's ``ChatService``, already loading its Assistant in a background thread. Called
+    before Gradio is imported (seconds), the model load overlaps that import, so the first
+    answer comes sooner. With ``feedback``, 👍/👎 are kept in ``Config.feedback_dir``."""
+    from qa.config import Config
+    from qa.feedback import FeedbackLog
+
+    config = Config.from_env(index_dir=index_dir, llm=llm)
+    votes = FeedbackLog(config.feedback_dir, config.secrets) if feedback else None
+    loader = functools.partial(load_assistant, config.index_dir, config.llm)
+    return ChatService(loader, config=config, feedback=votes).start()
+
+
 def history_pairs(history) -> list[tuple[str, str]]:
     """Gradio chat history (messages or pairs) as (question as typed, plain answer) pairs."""
     return [(plain_question(q), a) for q, a in normalise_history(history, plain_answer)]

@@ -267,12 +267,14 @@ def chat(
     check_llm(llm)
     if not 0 < port < 65536:
         raise fail(f"--port must be between 1 and 65535, not {port}")
+    from qa.chat_service import start_service
+
+    # the model loads in the background while Gradio imports (seconds): first answer sooner
+    service = start_service(str(index_dir) if index_dir else None, llm, feedback)
     from qa import web
 
     try:
-        web.serve(host=host, port=port, share=share, llm=llm,
-                  index_dir=str(index_dir) if index_dir else None, feedback=feedback,
-                  allow_upload=allow_upload)
+        web.serve(host=host, port=port, share=share, allow_upload=allow_upload, service=service)
     except LoadError as exc:
         raise fail(f"could not load the assistant: {exc}") from None
     except OSError as exc:

@@ -21,8 +21,10 @@ from qa.e5_bundle import QK, TensorEntry, dequantize_q4_0, read_directory
 from qa.e5_tokenizer import E5Tokenizer, save_npy
 
 MAX_TOKENS = 512
+CACHE_LAYOUT = "qkv"  # names the weight cache's layout (``E5Numpy._layout``): a new one, a new file
 _SQRT_HALF = math.sqrt(0.5)
-_NAMES = ("q", "k", "v", "ao", "aln", "fi", "fo", "oln")
+_NAMES = ("qkv", "ao", "aln", "fi", "fo", "oln")  # a layer's ready tensors: q, k and v fused
+_QKV = ("q", "k", "v")
 
 
 def _gelu(h: np.ndarray) -> np.ndarray:
@@ -53,9 +55,13 @@ def _gelu(h: np.ndarray) -> np.ndarray:
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + np.float32(eps)) * w + b
+    """LayerNorm over the last axis, in place on ``x`` (a fresh sum the caller hands over)."""
+    x -= x.mean(axis=-1, keepdims=True)
+    var = np.einsum("ij,ij->i", x, x)[:, None] / np.float32(x.shape[-1])
+    x /= np.sqrt(var + np.float32(eps))
+    x *= w
+    x += b
+    return x
 
 
 class E5Numpy:
@@ -95,9 +101,27 @@ class E5Numpy:
         arr, shape = self._tensor(e), self._ready_shape(e)
         return arr if len(shape) == 1 else np.ascontiguousarray(arr.reshape(shape[::-1]).T)
 
+    def _layout(self, entries: list[TensorEntry]) -> list[tuple[str, tuple[int, ...], list[TensorEntry]]]:
+        """The ready tensors in cache order: (name, shape, the file's tensors it joins). A layer's
+        q, k and v become one ``qkv`` tensor ([in, 3 * out] and its bias), one matmul a query."""
+        by_name = {e.name: e for e in entries}
+        out = []
+        for e in entries:
+            layer, kind, part = e.name.rsplit(".", 2) if e.name.startswith("l") else ("", "", "")
+            if kind in ("k", "v"):
+                continue
+            if kind == "q":
+                parts = [by_name[f"{layer}.{k}.{part}"] for k in _QKV]
+                shape = self._ready_shape(e)
+                out.append((f"{layer}.qkv.{part}", (*shape[:-1], 3 * shape[-1]), parts))
+            else:
+                out.append((e.name, self._ready_shape(e), [e]))
+        return out
+
     def _dense_tensors(self, entries: list[TensorEntry], cache: Path | None) -> dict[str, np.ndarray]:
-        """Every tensor but the word embeddings, ready (``_ready``), from ``cache`` when it is
+        """Every tensor but the word embeddings, ready (``_layout``), from ``cache`` when it is
         whole; the cache is written on first use."""
+        layout = self._layout(entries)
         total = sum(e.n for e in entries)
         flat = None
         if cache is not None and cache.is_file():
@@ -107,15 +131,17 @@ class E5Numpy:
                 flat = None
             if flat is not None and (flat.shape != (total,) or flat.dtype != np.float32):
                 flat = None
-        out, at = {}, 0
         if flat is None:
-            out = {e.name: self._ready(e) for e in entries}
+            out = {name: np.concatenate([self._ready(p) for p in parts], axis=-1)
+                   for name, _, parts in layout}
             if cache is not None:
-                save_npy(cache, np.concatenate([out[e.name].reshape(-1) for e in entries]))
+                save_npy(cache, np.concatenate([out[name].reshape(-1) for name, _, _ in layout]))
             return out
-        for e in entries:
-            out[e.name] = flat[at:at + e.n].reshape(self._ready_shape(e))
-            at += e.n
+        out, at = {}, 0
+        for name, shape, _ in layout:
+            n = math.prod(shape)
+            out[name] = flat[at:at + n].reshape(shape)
+            at += n
         return out
 
     def _tensor(self, e: TensorEntry) -> np.ndarray:
@@ -141,12 +167,14 @@ class E5Numpy:
         x = self._word_rows(ids_arr) + self._pos[:n] + self._type0
         x = _layer_norm(x, *self._eln, eps)
         for ly in self._layers:
-            q = (x @ ly["q"][0] + ly["q"][1]).reshape(n, nh, hd).transpose(1, 0, 2)
-            k = (x @ ly["k"][0] + ly["k"][1]).reshape(n, nh, hd).transpose(1, 0, 2)
-            v = (x @ ly["v"][0] + ly["v"][1]).reshape(n, nh, hd).transpose(1, 0, 2)
-            scores = (q @ k.transpose(0, 2, 1)) * scale
-            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            probs = scores / scores.sum(axis=-1, keepdims=True)
+            qkv = x @ ly["qkv"][0]
+            qkv += ly["qkv"][1]
+            q, k, v = qkv.reshape(n, 3, nh, hd).transpose(1, 2, 0, 3)
+            probs = q @ k.transpose(0, 2, 1)
+            probs *= scale
+            probs -= probs.max(axis=-1, keepdims=True)
+            np.exp(probs, out=probs)
+            probs /= probs.sum(axis=-1, keepdims=True)
             ctx = (probs @ v).transpose(1, 0, 2).reshape(n, H)
             x = _layer_norm(ctx @ ly["ao"][0] + ly["ao"][1] + x, *ly["aln"], eps)
             h = _gelu(x @ ly["fi"][0] + ly["fi"][1])
@@ -178,8 +206,8 @@ class NumpyE5Embedder:
         threadpool_limits(limits=max(1, threads), user_api="blas")
         path = model_file()
         self._known = identify(path)
-        cache = (Path(cache_dir) / "models" / f"e5-small-encoder-{self._known.sample_sha256}.npy"
-                 if cache_dir else None)
+        name = f"e5-small-encoder-{CACHE_LAYOUT}-{self._known.sample_sha256}.npy"
+        cache = Path(cache_dir) / "models" / name if cache_dir else None
         self._model = E5Numpy(path, cache)
         self.model_id = DEFAULT_MODEL
         self.dim = self._model.dim

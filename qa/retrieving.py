@@ -114,14 +114,15 @@ class Retriever:
         dense: list[tuple[int, float]] = []
         sentence: list[tuple[int, float]] = []
         vec = None
+        language = language or detect_language(query)
+        # terms first: Sudachi's dictionary loads (and gives back its pages) before the model
+        q_terms = self.query_terms(query, language) if need_bm25 else []
         if need_dense:
             vec = self.embed_query(query)
             large = len(self.index.unit_vectors) > SENTENCE_SCAN_LIMIT
             pool = self.index.store.search(vec, max(n, SENTENCE_POOL) if large else n)
             dense = pool[:n]
             sentence = self._sentence_ranking(vec, n, [i for i, _ in pool] if large else None)
-        language = language or detect_language(query)
-        q_terms = self.query_terms(query, language) if need_bm25 else []
         matched = [t for t in q_terms if t in self._vocab]
         bm25: list[tuple[int, float]] = []
         if matched:

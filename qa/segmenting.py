@@ -12,8 +12,11 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 
+from qa.mapped_files import drop_resident_pages
+
 MAX_PIECE_CHARS = 4000  # well under Sudachi's byte limit (~49 KB) even at 4 bytes a char
 SPLIT_MODE = "A"  # short units: 経済安全保障 -> 経済/安全/保障, so partial compounds match
+DICTIONARY_FILE = "sudachidict_core/resources/system.dic"
 TERMS_VERSION = 2  # bump when terms() changes: indexed terms must match query terms
 
 
@@ -37,6 +40,8 @@ def _tokenizer():
         from sudachipy import Dictionary
 
         tok = Dictionary(dict="core").tokenizer(mode=SPLIT_MODE)
+        # loading read through ~72 MB of the mapped dictionary once: keep only what is used
+        drop_resident_pages(DICTIONARY_FILE)
         _local.tokenizer = tok
     return tok
 

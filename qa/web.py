@@ -13,12 +13,11 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import gradio as gr
 
-from qa.chat_service import MAX_K, ChatService, load_assistant, log
+from qa.chat_service import MAX_K, ChatService, log, start_service
 from qa.errors import LoadError, UserError
 from qa.page_assets import CSS, JS
 from qa.questions import message_text
@@ -273,28 +272,25 @@ def _api_errors():
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, llm: str | None = None,
-          index_dir: str | None = None, feedback: bool = True, allow_upload: bool = False) -> None:
-    """Start loading the Assistant, serve the page meanwhile, and block until interrupted.
-    With ``feedback``, 👍/👎 on answers are kept in ``Config.feedback_dir`` (QA_FEEDBACK_DIR).
+          index_dir: str | None = None, feedback: bool = True, allow_upload: bool = False,
+          service: ChatService | None = None) -> None:
+    """Serve the page while the Assistant loads, and block until interrupted. ``service``: one
+    from ``qa.chat_service.start_service``, already loading (``qa chat`` starts it before
+    importing this module and Gradio); else one is started here. With ``feedback``, 👍/👎 on
+    answers are kept in ``Config.feedback_dir`` (QA_FEEDBACK_DIR).
 
     Raises ``LoadError`` (after closing the server) when the Assistant cannot be loaded.
     """
-    from qa.config import Config
-    from qa.feedback import FeedbackLog
-
     t0 = time.perf_counter()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    config = Config.from_env(index_dir=index_dir, llm=llm)
-    votes = FeedbackLog(config.feedback_dir, config.secrets) if feedback else None
-    service = ChatService(partial(load_assistant, config.index_dir, config.llm), config=config,
-                          feedback=votes)
+    if service is None:
+        service = start_service(index_dir, llm, feedback)
+    config, votes = service.config, service.feedback
     log("starting the web server…")
-    # imports Gradio (a few seconds) before the model load competes for CPU
     demo = build_demo(service, allow_upload=allow_upload)
     limit = {"max_file_size": f"{config.max_corpus_mb:g}mb"} if allow_upload else {}
     demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
                 **launch_options(), **api_options(service, host, share), **limit)  # fails fast on a busy port
-    service.start()
     url = demo.local_url.rstrip("/")
     log(f"API for programs: {url}/v1 (OpenAI-compatible), {url}/mcp (MCP, streamable HTTP)")
     if votes is not None:

@@ -295,3 +295,14 @@ def test_the_page_opens_in_the_browsers_language():
 def test_the_loading_line_counts_seconds_the_page_can_keep_counting(assistant):
     service = ChatService(lambda report: assistant)  # not started: still loading
     assert '<span class="qa-elapsed">' in service.status("日本語") and "秒経過" in service.status("日本語")
+
+
+@pytest.mark.slow
+def test_qa_chat_answers_its_first_ask_with_the_model_loaded_while_gradio_imports():
+    """``qa chat`` as a user starts it: the assistant loads in the background from the start
+    (before Gradio is imported) and the first /ask gets a real answer."""
+    from qa.bench_startup import chat_first_answer
+
+    first = chat_first_answer("G7サミットはどこで開催された？", timeout_s=240)
+    assert first["page_s"] <= first["first_answer_s"]
+    assert first["peak_rss_mb"] > 0

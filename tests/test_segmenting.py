@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
+import pytest
+
 from qa.segmenting import pieces, terms
 
 
@@ -18,3 +22,30 @@ def test_long_text_is_cut_into_pieces_sudachi_accepts():
     assert "".join(p for _, p in cut) == text
     assert max(len(p) for _, p in cut) <= 4000
     assert terms("経済" * 30_000)  # no Sudachi input-size error
+
+
+def _resident_kb(span: tuple[int, int]) -> int:
+    """Resident kB of the mapping that starts at ``span``'s start (from /proc/self/smaps)."""
+    inside = False
+    for line in open("/proc/self/smaps", encoding="utf-8", errors="replace"):
+        if "-" in line.split(" ", 1)[0] and not line.startswith(("Rss", "Pss")):
+            inside = int(line.split("-", 1)[0], 16) == span[0]
+        elif inside and line.startswith("Rss:"):
+            return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+def test_dictionary_pages_read_at_load_are_given_back_and_terms_stay_the_same():
+    from qa.mapped_files import drop_resident_pages, read_only_shared_mappings
+    from qa.segmenting import DICTIONARY_FILE
+
+    question = "経済安全保障推進法に基づく特定重要物資の安定供給確保"
+    before = terms(question)
+    spans = read_only_shared_mappings(DICTIONARY_FILE)
+    assert spans, "Sudachi's dictionary is not memory-mapped"
+    list(terms("半導体のサプライチェーン強靱化"))  # touch some pages again
+    assert drop_resident_pages(DICTIONARY_FILE) >= 100_000_000  # the whole 202 MB mapping
+    assert sum(_resident_kb(s) for s in spans) < 1024
+    assert terms(question) == before
+    assert drop_resident_pages("no-such-file.dic") == 0
