@@ -29,6 +29,7 @@ from qa.render import (
     slide_html,
 )
 from qa.replies import Replies, Reply
+from qa.segmenting import release_dictionary_pages
 from qa.ui_text import TEXT, labels, ui_language
 
 MAX_K = 10  # passages per question: the UI's slider and every request check share this limit
@@ -61,6 +62,7 @@ def load_assistant(index_dir: str | Path | None = None, llm: str | None = None,
         assistant = Assistant.load(index_dir=cfg.index_dir, llm=cfg.llm, retriever=retriever)
     report("warm", "")
     assistant.warm_up()
+    release_dictionary_pages()  # the warm-up tokenized every line once; their terms are kept
     return assistant
 
 

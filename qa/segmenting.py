@@ -40,10 +40,16 @@ def _tokenizer():
         from sudachipy import Dictionary
 
         tok = Dictionary(dict="core").tokenizer(mode=SPLIT_MODE)
-        # loading read through ~72 MB of the mapped dictionary once: keep only what is used
-        drop_resident_pages(DICTIONARY_FILE)
+        release_dictionary_pages()  # loading read through ~72 MB of it once
         _local.tokenizer = tok
     return tok
+
+
+def release_dictionary_pages() -> int:
+    """Unmap the pages of Sudachi's memory-mapped dictionary that this process has read
+    (``qa.mapped_files``): after its loader or a warm-up read many once, a question maps again
+    only the few it needs. Returns the bytes of mapping advised."""
+    return drop_resident_pages(DICTIONARY_FILE)
 
 
 def _english_stopwords() -> frozenset[str]:
