@@ -14,7 +14,7 @@ if __name__ == "__main__":
     parser.add_argument("--llm", default=None, help="extractive | openai | ollama")
     parser.add_argument("--no-feedback", action="store_true", help="Do not keep 👍/👎 on answers")
     args = parser.parse_args()
-    service = start_service(llm=args.llm, feedback=not args.no_feedback)  # loads while Gradio imports
+    service = start_service(llm=args.llm, feedback=not args.no_feedback, head_start_s=10.0)
     from qa.web import serve
 
     serve(args.host, args.port, args.share, service=service)

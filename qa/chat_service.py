@@ -6,6 +6,7 @@ as HTML and probes the LLM server. Testable without a browser; ``qa.web`` wires 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import threading
@@ -67,17 +68,19 @@ def load_assistant(index_dir: str | Path | None = None, llm: str | None = None,
 
 
 def start_service(index_dir: str | Path | None = None, llm: str | None = None,
-                  feedback: bool = True) -> ChatService:
-    """The chat's ``ChatService``, already loading its Assistant in a background thread. Called
-    before Gradio is imported (seconds), the model load overlaps that import, so the first
-    answer comes sooner. With ``feedback``, 👍/👎 are kept in ``Config.feedback_dir``."""
+                  feedback: bool = True, head_start_s: float = 0.0) -> ChatService:
+    """The chat's ``ChatService``, loading in a thread given ``head_start_s`` to end before Gradio's
+    import competes for the interpreter (an index build goes on behind the page's status line)."""
     from qa.config import Config
     from qa.feedback import FeedbackLog
 
     config = Config.from_env(index_dir=index_dir, llm=llm)
     votes = FeedbackLog(config.feedback_dir, config.secrets) if feedback else None
     loader = functools.partial(load_assistant, config.index_dir, config.llm)
-    return ChatService(loader, config=config, feedback=votes).start()
+    service = ChatService(loader, config=config, feedback=votes).start()
+    with contextlib.suppress(LoadError):  # still loading, or failed: serve() reports it
+        service.wait(head_start_s)
+    return service
 
 
 def history_pairs(history) -> list[tuple[str, str]]:

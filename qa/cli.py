@@ -15,6 +15,8 @@ from qa.cli_corpus import IndexOpt, add, fail, index, user_errors
 from qa.config import Config, check_backend
 from qa.errors import LoadError
 
+HEAD_START_S = 10.0  # qa chat: how long the model may load before the page is built
+
 app = typer.Typer(
     help="Bilingual (Japanese/English) question answering over a 2021 Japanese trade-policy document.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -269,8 +271,8 @@ def chat(
         raise fail(f"--port must be between 1 and 65535, not {port}")
     from qa.chat_service import start_service
 
-    # the model loads in the background while Gradio imports (seconds): first answer sooner
-    service = start_service(str(index_dir) if index_dir else None, llm, feedback)
+    # the model loads before Gradio is imported (a longer load goes on behind the page)
+    service = start_service(str(index_dir) if index_dir else None, llm, feedback, HEAD_START_S)
     from qa import web
 
     try:

@@ -298,9 +298,9 @@ def test_the_loading_line_counts_seconds_the_page_can_keep_counting(assistant):
 
 
 @pytest.mark.slow
-def test_qa_chat_answers_its_first_ask_with_the_model_loaded_while_gradio_imports():
-    """``qa chat`` as a user starts it: the assistant loads in the background from the start
-    (before Gradio is imported) and the first /ask gets a real answer."""
+def test_qa_chat_answers_its_first_ask_with_the_model_loaded_before_gradio():
+    """``qa chat`` as a user starts it: the assistant starts loading before Gradio is imported
+    (``start_service``), the page is served and its first /ask gets a real answer."""
     from qa.bench_startup import chat_first_answer
 
     first = chat_first_answer("G7サミットはどこで開催された？", timeout_s=240)
