@@ -139,7 +139,20 @@ def pick_span(c: Candidate, question: Question) -> int | None:
         s = c.spans[i]
         return len(q & line_terms(c.raw[max(0, s.start - 20):s.end + 20]))
 
-    return max(fresh, key=lambda i: (around(i), -i))
+    return max(fresh, key=lambda i: (around(i), -gap(c.raw, c.spans[i], q), -i))
+
+
+def gap(raw: str, span, terms: set[str]) -> int:
+    """Characters between the span and the nearest question term written in the line (a
+    span right after 「署名国（」 answers before one ten characters away)."""
+    folded = raw.lower()
+    best = len(raw)
+    for t in terms:
+        at = folded.find(t)
+        while at >= 0:
+            best = min(best, max(0, at - span.end, span.start - (at + len(t))))
+            at = folded.find(t, at + 1)
+    return best
 
 
 def _citations(chosen: list[Candidate]) -> tuple[list[Citation], list[Quote]]:

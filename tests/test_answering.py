@@ -131,6 +131,24 @@ def test_pick_span_prefers_the_table_column_of_the_question_year():
     assert c.spans[i].text == "6.0" and c.columns[i] == "2021年"
 
 
+def test_pick_span_prefers_the_name_next_to_the_question_words():
+    from qa.features import Candidate
+    from qa.segmenting import terms
+    from qa.span_names import typed_spans
+    from qa.spans import matches
+
+    line = ("バイデン政権は外交政策での人権重視を掲げ、欧州とも連携して、"
+            "新疆ウイグル自治区やミャンマー等に制裁を含む措置を実施。")
+    question = "バイデン政権は人権問題でどこに対して制裁を実施しましたか。"
+    kind = answer_type(question, "ja")
+    spans = tuple(s for s in typed_spans(line) if matches(kind, s))
+    assert "欧州" in [s.text for s in spans]  # the partner named first is not the answer
+    c = Candidate(_deck_passage(), 1, 0, 0, len(line), line, None, "", None, line, spans,
+                  ("",) * len(spans), np.zeros(len(FEATURES)))
+    q = Question(question, "ja", terms(question), None, kind)
+    assert c.spans[pick_span(c, q)].text in ("ミャンマー", "新疆ウイグル自治区")
+
+
 def test_short_answers_render_without_inventing():
     span = numeric_spans("総計６兆ドル規模")[0]
     assert short_answer(span, "", "ja").shown("ja") == span.text
