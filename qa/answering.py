@@ -23,6 +23,7 @@ from qa.confidence import Signals, fold, has_content, question_features
 from qa.features import Candidate, Question, candidates, line_terms
 from qa.question_analysis import answer_type
 from qa.records import Citation, Hit
+from qa.spans import Span
 
 MAX_EXTRA_LINES = {"list": 2, "also": 1}  # a list may need its next lines; a two-part question one
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -142,7 +143,7 @@ def pick_span(c: Candidate, question: Question) -> int | None:
     return max(fresh, key=lambda i: (around(i), -gap(c.raw, c.spans[i], q), -i))
 
 
-def gap(raw: str, span, terms: set[str]) -> int:
+def gap(raw: str, span: Span, terms: set[str]) -> int:
     """Characters between the span and the nearest question term written in the line (a
     span right after 「署名国（」 answers before one ten characters away)."""
     folded = raw.lower()
