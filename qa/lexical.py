@@ -1,9 +1,9 @@
 """Term statistics of the indexed passages: Lucene BM25 (idf, per-passage term weights, ranking).
 
-Two places rank by BM25 and must agree to the float: bm25s in this process (``LocalBm25``, the
-FAISS store) and a search engine's sparse inner product (the Milvus store), which stores each
-passage's ``bm25_weights`` and is queried with ``query_counts``: the inner product of the two
-is the Lucene BM25 score bm25s computes (``tests/test_store.py`` checks it on tiny data).
+Two places rank by BM25 and must agree to the float: posting lists in this process
+(``LocalBm25``, the FAISS store) and a search engine's sparse inner product (the Milvus store),
+which stores each passage's ``bm25_weights`` and is queried with ``query_counts``. Both give the
+Lucene BM25 score bm25s computes (``tests/test_store.py`` checks it on tiny data).
 """
 
 from __future__ import annotations
@@ -55,17 +55,37 @@ def query_counts(query_terms: list[str], vocab: dict[str, int]) -> dict[int, flo
 
 
 class LocalBm25:
-    """bm25s over the passages' terms, in this process (the FAISS store's lexical ranking)."""
+    """BM25 over the passages' terms, in this process (the FAISS store's lexical ranking): posting
+    lists of ``bm25_weights`` summed per query term in query order, as bm25s scores its eager
+    index (``tests/test_lexical.py`` checks both rank alike). numpy only, because importing bm25s
+    brings scipy and costs a cold ``qa ask`` about 0.3 s."""
 
     def __init__(self, doc_terms: list[list[str]]):
-        import bm25s
+        self._n = len(doc_terms)
+        self._ids = vocabulary(doc_terms)
+        self.vocab = set(self._ids)
+        columns: list[list[tuple[int, float]]] = [[] for _ in self._ids]
+        for doc, weights in enumerate(bm25_weights(doc_terms, self._ids)):
+            for term, w in weights.items():
+                columns[term].append((doc, w))
+        lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
+        self._starts = np.concatenate([[0], np.cumsum(lengths)])
+        self._docs = np.fromiter((d for c in columns for d, _ in c), dtype=np.int64, count=int(lengths.sum()))
+        self._weights = np.fromiter((w for c in columns for _, w in c), dtype=np.float32,
+                                    count=int(lengths.sum()))
 
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(doc_terms, show_progress=False)
-        self.vocab = set(self._bm25.vocab_dict) - {""}
+    def scores(self, matched: list[str]) -> np.ndarray:
+        """Every passage's BM25 score for ``matched`` (a repeated term counts once per occurrence)."""
+        scores = np.zeros(self._n, dtype=np.float32)
+        for term in matched:
+            i = self._ids.get(term)
+            if i is not None:
+                start, end = self._starts[i], self._starts[i + 1]
+                np.add.at(scores, self._docs[start:end], self._weights[start:end])
+        return scores
 
     def top(self, matched: list[str], n: int) -> list[tuple[int, float]]:
         """The ``n`` best passages for known terms ``matched``: (passage idx, score > 0)."""
-        scores = self._bm25.get_scores(matched)
+        scores = self.scores(matched)
         order = np.argsort(-scores, kind="stable")[:n]
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]

@@ -233,9 +233,9 @@ def lemma(word: str) -> str:
 
 @lru_cache(maxsize=1)
 def english_stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
+    from qa.segmenting import english_stopwords as stopword_list
 
-    return frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS
+    return stopword_list() | QUESTION_WORDS
 
 
 def english_words(text: str) -> list[tuple[str, int, int]]:

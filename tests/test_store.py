@@ -16,7 +16,7 @@ from support import FakeEmbedder, edit_manifest
 
 from qa.errors import IndexLoadError, StoreError
 from qa.indexing import build_index, load_index, read_manifest, update_index
-from qa.lexical import bm25_weights, query_counts, vocabulary
+from qa.lexical import LocalBm25, bm25_weights, query_counts, vocabulary
 from qa.retrieving import Retriever
 
 QUERIES = ["WTOの紛争解決制度と上級委員会", "デジタル貿易のルール", "世界経済の回復", "What is WTO reform?"]
@@ -81,6 +81,23 @@ def test_sparse_inner_product_is_the_bm25s_score():
         mine = [sum(w.get(t, 0.0) * c for t, c in sparse.items()) for w in weights]
         known = [t for t in query if t in ref.vocab_dict]
         assert np.allclose(mine, ref.get_scores(known), rtol=1e-6, atol=1e-7), query
+
+
+def test_local_bm25_scores_and_ranks_as_bm25s():
+    import bm25s
+
+    docs = [["世界", "経済", "回復", "経済"], ["WTO", "改革", "紛争", "解決"], [], ["経済", "安全", "保障"],
+            ["WTO", "WTO", "交渉", "電子", "商取引", "経済"], ["経済"], ["回復", "回復", "世界"]]
+    mine = LocalBm25(docs)
+    ref = bm25s.BM25()
+    ref.index(docs, show_progress=False)
+    assert mine.vocab == set(ref.vocab_dict) - {""}
+    for query in (["経済"], ["WTO", "経済"], ["経済", "経済", "回復"], ["保障"], ["世界", "回復", "交渉"]):
+        expected = ref.get_scores(query)
+        assert np.allclose(mine.scores(query), expected, rtol=1e-6, atol=1e-7), query
+        order = np.argsort(-expected, kind="stable")
+        assert [i for i, _ in mine.top(query, 10)] == [int(i) for i in order if expected[i] > 0], query
+    assert mine.top(["未知語"], 5) == [] and not mine.scores(["未知語"]).any()
 
 
 # --- conformance: both stores -------------------------------------------------------------
