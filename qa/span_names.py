@@ -20,10 +20,19 @@ _BRACKETS = re.compile(r"[（(]([^（）()]{3,120})[）)]")  # slides wrap lines
 _ITEM_CHAR = r"(?:[^\s、。，,（）()「」『』：:＠@；;※•]|\n(?=[^\s、。]))"  # a wrapped line continues an item
 _ITEM = rf"{_ITEM_CHAR}{{1,14}}"
 _HIRAGANA = re.compile("[\u3041-\u309f]")
+# a break between two katakana or kanji characters, where no line would end or begin
+_WRAP = re.compile("[\u30a1-\u30fa\u30fc\u3400-\u9fff]\n[\u30a1-\u30fa\u30fc\u3400-\u9fff]")
 _HIRAGANA_RUN = re.compile("[\u3041-\u309f]*")
 _RUN = re.compile(rf"{_ITEM}(?:、{_ITEM}){{2,}}")
 _LEAD_CUT = re.compile(r".*(?:は|が|を|に|で|も|と|の|や)")
 _TAIL_CUT = re.compile(r"(?:等|など|に関する|における|において|を|が|は|で|に|と|や|も|の).*$")
+
+
+def unwrapped(text: str) -> tuple[str, list[int]]:
+    """``text`` without the line breaks a slide wraps inside a word (新型コロ\nナ), and for each
+    character of the copy the index of its original (with a final sentinel)."""
+    keep = [i for i, ch in enumerate(text) if not (ch == "\n" and _WRAP.match(text, max(i - 1, 0)))]
+    return "".join(text[i] for i in keep), keep + [len(text)]
 
 
 def _proper_noun_spans(text: str) -> list[Span]:
@@ -32,16 +41,17 @@ def _proper_noun_spans(text: str) -> list[Span]:
     tok = _tokenizer()
     out: list[Span] = []
     run: list[tuple[int, int, str]] = []
+    joined, index = unwrapped(text)
 
     def flush() -> None:
         if run:
-            start, end = run[0][0], run[-1][1]
+            start, end = index[run[0][0]], index[run[-1][1] - 1] + 1
             units = {u for _, _, u in run}
             unit = units.pop() if len(units) == 1 else "proper"
             out.append(Span("name", text[start:end], start, end, None, unit))
             run.clear()
 
-    for offset, piece in pieces(text):
+    for offset, piece in pieces(joined):
         for m in tok.tokenize(piece):
             pos = m.part_of_speech()
             start, end = offset + m.begin(), offset + m.end()

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.question_analysis import AnswerType, answer_type
-from qa.span_names import list_items, typed_spans
+from qa.span_names import list_items, name_spans, typed_spans
 from qa.spans import Span, matches, numeric_spans, table_cells
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "trade_policy_2021.txt"
@@ -215,3 +215,11 @@ _ALPHABET = "0123456789０１２３４５６７８９年月日兆億万円ドル
 def test_offsets_always_slice_the_original(text: str) -> None:
     for span in numeric_spans(text):
         assert text[span.start:span.end] == span.text and span.start < span.end
+
+
+def test_a_slide_wrap_inside_a_word_does_not_cut_a_name():
+    line = "②新型コロ\nナにより顕在化した課題。台湾TSMCは米国\nと協議。"
+    spans = name_spans(line)
+    assert "コロ" not in {s.text for s in spans}
+    assert all(line[s.start:s.end] == s.text for s in spans)
+    assert {"米国", "TSMC"} <= {s.text for s in spans}  # a break before hiragana is a real line end
