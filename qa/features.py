@@ -18,6 +18,7 @@ import numpy as np
 
 from qa.chunking import PART_HEADING, SLIDE_HEADING
 from qa.citations import display
+from qa.hubness import CROSS_LINGUAL_WEIGHT
 from qa.question_analysis import AnswerType
 from qa.records import Hit, Passage
 from qa.segmenting import terms
@@ -197,10 +198,20 @@ def header_above(passage: Passage, lines, previous) -> tuple[Passage, int, int, 
 
 
 def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float],
-               top_passages: int = 5, previous=lambda passage_id: None) -> list[Candidate]:
+               top_passages: int = 5, previous=lambda passage_id: None, hubness=None) -> list[Candidate]:
     """Every line of the top passages with its features. ``lines(passage_id)`` gives a passage,
     its line spans and their vectors (plain, and embedded after the slide title);
-    ``previous(passage_id)`` the passage above it in the same slide, or None."""
+    ``previous(passage_id)`` the passage above it in the same slide, or None; ``hubness(passage_id)``
+    its lines' hubness, plain and titled (``qa.hubness``), for English questions' cosines."""
+    def cosines(passage_id: str, vecs: np.ndarray, tvecs: np.ndarray, q) -> tuple[np.ndarray, np.ndarray]:
+        if q is None or not len(vecs):
+            return np.zeros(len(vecs)), np.zeros(len(vecs))
+        cos, tcos = vecs @ q, tvecs @ q
+        if hubness is not None and question.language == "en":
+            hub, thub = hubness(passage_id)
+            cos, tcos = cos - CROSS_LINGUAL_WEIGHT * hub, tcos - CROSS_LINGUAL_WEIGHT * thub
+        return cos, tcos
+
     raw: list[dict] = []
     weights = TermWeights.of(question.terms, idf)
     asked = set(question.terms)
@@ -209,8 +220,7 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
     for hit in hits[:top_passages]:
         passage, spans, vecs, tvecs = lines(hit.id)
         q = question.vector
-        cos = vecs @ q if q is not None and len(spans) else np.zeros(len(spans))
-        tcos = tvecs @ q if q is not None and len(spans) else np.zeros(len(spans))
+        cos, tcos = cosines(hit.id, vecs, tvecs, q)
         texts = [display(passage.text[a - passage.start:b - passage.start]) for a, b in spans]
         title_terms = line_terms(passage.title)
         header: tuple[int, int] | None = None
@@ -222,7 +232,8 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
             header = (ha, hb)
             if q is not None:
                 _, _, hv, htv = lines(header_passage.id)
-                header_cos = (float(hv[hj] @ q), float(htv[hj] @ q))
+                hcos, htcos = cosines(header_passage.id, hv, htv, q)
+                header_cos = (float(hcos[hj]), float(htcos[hj]))
             header_raw = header_passage.text[ha - header_passage.start:hb - header_passage.start]
         for j, ((a, b), text) in enumerate(zip(spans, texts)):
             row = is_table_row(text)

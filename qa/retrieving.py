@@ -14,6 +14,7 @@ import numpy as np
 
 from qa.config import Config, check_mode
 from qa.fusion import FusionParams, rrf
+from qa.hubness import Hubness
 from qa.index_check import check_vectors
 from qa.indexing import Index, load_index
 from qa.lexical import lucene_idf
@@ -52,13 +53,14 @@ class Retriever:
         self._embedder_factory = embedder_factory
         self._embedder = None
         self._lock = threading.Lock()
-        # bm25s in this process (FAISS store) or the engine's sparse vectors (Milvus store)
+        # BM25 posting lists in this process (FAISS store) or the engine's sparse vectors (Milvus store)
         self._bm25 = index.store.lexical(index.terms)
         self._vocab = self._bm25.vocab
         self.by_id = {p.id: p for p in index.passages}
         self._position = {p.id: i for i, p in enumerate(index.passages)}
         self.idf = lucene_idf(index.terms)
         self._unit_owner = np.repeat(np.arange(len(index.units)), [len(u) for u in index.units])
+        self._hubness: dict[bool, Hubness] = {}  # plain / titled sentence vectors, on first use
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, model: str | None = None, embedder=None,
@@ -163,6 +165,18 @@ class Retriever:
         spans, vecs = self.index.passage_units(i)
         _, titled = self.index.passage_units(i, titled=True)
         return self.index.passages[i], spans, vecs, titled
+
+    def hubness(self, passage_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """The hubness (``qa.hubness``) of a passage's lines, plain and after the slide title."""
+        i = self._position[passage_id]
+        start, count = self.index.unit_offsets[i], len(self.index.units[i])
+        out = []
+        for titled in (False, True):
+            if titled not in self._hubness:
+                vectors = self.index.titled_vectors if titled else self.index.unit_vectors
+                self._hubness[titled] = Hubness(vectors)
+            out.append(self._hubness[titled].of(start, count))
+        return out[0], out[1]
 
     def position(self, passage_id: str) -> int:
         return self._position[passage_id]

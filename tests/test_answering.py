@@ -60,6 +60,18 @@ def test_candidates_describe_every_line_with_named_features():
     assert all(p.text[c.start - p.start:c.end - p.start] == c.raw for c in cands)
 
 
+def test_english_line_cosines_are_corrected_for_hubness_japanese_ones_are_not():
+    p = _deck_passage()
+    vec = np.array([0.6, 0.5, 0.0, 0.0], dtype=np.float32)  # line 1 closest, line 2 next
+    hubness = lambda pid: (np.array([0.9, 0.1, 0.1], np.float32),) * 2  # noqa: E731 - line 1 is a hub
+    hit = Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)
+    f = FEATURES.index("cos")
+    for language, closest in (("ja", 0), ("en", 1)):
+        q = Question("投資額", language, ["投資"], vec, answer_type("投資額", language))
+        cands = candidates(q, [hit], _lines(p), IDF, hubness=hubness)
+        assert int(np.argmax([c.x[f] for c in cands])) == closest, language
+
+
 def test_linear_model_round_trips_and_refuses_other_features(tmp_path):
     n = len(FEATURES)
     lm = LinearModel(FEATURES, np.zeros(n), np.ones(n), np.arange(n, dtype=float))
