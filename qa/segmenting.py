@@ -21,11 +21,13 @@ MAX_PIECE_CHARS = 4000  # well under Sudachi's byte limit (~49 KB) even at 4 byt
 SPLIT_MODE = "A"  # short units: 経済安全保障 -> 経済/安全/保障, so partial compounds match
 DICTIONARY_FILE = "sudachidict_core/resources/system.dic"
 TERMS_VERSION = 2  # bump when terms() changes: indexed terms must match query terms
+SENTENCES_VERSION = 2  # bump when sentence_ends() changes: indexed sentence spans follow it
 
 
 def segmenter_info() -> dict:
     """What the index manifest records about the segmenter (checked at load)."""
-    return {"library": "sudachipy", "dict": "core", "mode": SPLIT_MODE, "terms_version": TERMS_VERSION}
+    return {"library": "sudachipy", "dict": "core", "mode": SPLIT_MODE, "terms_version": TERMS_VERSION,
+            "sentences_version": SENTENCES_VERSION}
 
 # Parts of speech that carry no content for BM25 (pronouns and adnominals such as
 # それ/この only point at content elsewhere).
@@ -119,9 +121,12 @@ def terms(text: str) -> list[str]:
 
 
 def sentence_ends(text: str) -> list[int]:
-    """Offsets just after each sentence-final punctuation mark (Sudachi 句点 and ！？)."""
+    """Offsets just after each sentence-final punctuation mark (Sudachi 句点 and ！？); a full
+    stop between digits is part of a date or number (2021.4.16), not an end."""
     ends = []
     for surface, _, pos, _, end in morphemes(text):
-        if pos == "補助記号/句点" or surface in _SENTENCE_END:
+        in_number = (surface in ".．" and 2 <= end < len(text)
+                     and text[end - 2].isdigit() and text[end].isdigit())
+        if (pos == "補助記号/句点" or surface in _SENTENCE_END) and not in_number:
             ends.append(end)
     return ends

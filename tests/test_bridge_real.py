@@ -4,12 +4,24 @@ and gloss the quote; near misses and off-topic questions are withheld in both la
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from qa.answer_texts import NO_ANSWER
+from qa.chain import Assistant
 from qa.composing import GLOSSARY_LABEL
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def confident_assistant(real_assistant):
+    """The real assistant with hedging off (withholding unchanged): how a confident English
+    answer reads, whatever the fitted hedge threshold of the day."""
+    model = real_assistant.model
+    never_hedge = {lang: dataclasses.replace(m, hedge_at=m.abstain_at) for lang, m in model.languages.items()}
+    return Assistant(real_assistant.retriever, model=dataclasses.replace(model, languages=never_hedge))
 
 
 def test_english_words_reach_japanese_bm25_terms(real_assistant):
@@ -26,16 +38,26 @@ def test_english_words_reach_japanese_bm25_terms(real_assistant):
     ("When did the UK-EU Trade and Cooperation Agreement formally enter into force?", "May 2021",
      "2021年5月"),
 ])
-def test_english_amounts_lead_the_answer_in_english(real_assistant, question, english, japanese):
-    answer = real_assistant.ask(question)
-    assert not answer.abstained, answer.answer
+def test_english_amounts_lead_the_answer_in_english(confident_assistant, question, english, japanese):
+    answer = confident_assistant.ask(question)
+    assert not answer.abstained and answer.confidence_label == "high", answer.answer
     assert answer.answer.startswith(english), answer.answer
     assert japanese in answer.citations[0].quote
     assert GLOSSARY_LABEL in answer.answer
-    r = real_assistant.retriever
+    r = confident_assistant.retriever
     p = r.by_id[answer.citations[0].id]
     a, b = answer.highlight
     assert p.start <= a < b <= p.end and japanese in p.text[a - p.start:b - p.start].replace("\n", "")
+
+
+def test_a_hedged_english_answer_says_so_and_leads_with_no_fact(real_assistant):
+    model = real_assistant.model
+    always_hedge = {lang: dataclasses.replace(m, hedge_at=0.0) for lang, m in model.languages.items()}
+    hedging = Assistant(real_assistant.retriever, model=dataclasses.replace(model, languages=always_hedge))
+    answer = hedging.ask("How large is the EU's Recovery and Resilience Facility?")
+    assert answer.confidence_label == "low" and not answer.short_answer and answer.highlight is None
+    assert answer.answer.startswith("The document does not state this directly; the closest passages say:")
+    assert "6,725億ユーロ" in answer.answer and GLOSSARY_LABEL in answer.answer
 
 
 OFF_TOPIC = {

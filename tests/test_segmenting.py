@@ -49,3 +49,10 @@ def test_dictionary_pages_read_at_load_are_given_back_and_terms_stay_the_same():
     assert sum(_resident_kb(s) for s in spans) < 1024
     assert terms(question) == before
     assert drop_resident_pages("no-such-file.dic") == 0
+
+
+def test_a_full_stop_inside_a_date_or_number_ends_no_sentence():
+    from qa.segmenting import sentence_ends
+
+    text = "（2021.4.16日米首脳会談で打ち出し済）。成長率は2.5%。終わり."
+    assert sentence_ends(text) == [text.index("。") + 1, text.index("。", 25) + 1, len(text)]
