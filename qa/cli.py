@@ -228,7 +228,8 @@ def ask(
         answer = assistant.ask(question)
     if as_json:
         data = answer.to_dict()
-        keep = ("question", "language", "answer", "abstained", "citations", "passages", "notice")
+        keep = ("question", "language", "answer", "abstained", "confidence", "confidence_label",
+                "short_answer", "highlight", "citations", "passages", "notice")
         typer.echo(json.dumps({key: data[key] for key in keep}, ensure_ascii=False, indent=2))
         return
     from qa.citations import display, where

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from qa.citations import display
 from qa.english import to_english
-from qa.spans import Span
+from qa.spans import Span, numeric_spans
 
 GLOSSARY_TERMS = 5
 GLOSSARY_LABEL = "Dictionary glosses (JMdict; not a translation)"
@@ -55,8 +55,17 @@ def short_answer(span: Span, column: str, language: str, lexicon=None, doc_year:
         english = (lexicon.english_name(span.text) if lexicon is not None else None) or (
             span.text if _LATIN.search(span.text) else None)
     if english and column:
-        english = f"{english} ({column})"
+        english = f"{english} ({_column_in_english(column, doc_year)})"
     return ShortAnswer(text, english or "")
+
+
+def _column_in_english(column: str, doc_year: int | None) -> str:
+    """A table column in English when it is one date or year (2021年 -> 2021), else as written."""
+    spans = numeric_spans(column)
+    whole = len(spans) == 1 and display(spans[0].text) == display(column).strip()
+    if whole and spans[0].kind in ("date", "year"):
+        return to_english(spans[0], doc_year) or column
+    return column
 
 
 def _quotes_text(language: str, quotes: list[Quote]) -> str:

@@ -17,7 +17,7 @@ from qa.features import FEATURES, Question, candidates, coverage, novelty
 from qa.fitting import thresholds
 from qa.question_analysis import answer_type
 from qa.records import Hit, Passage
-from qa.spans import numeric_spans
+from qa.spans import Span, numeric_spans
 
 IDF = {"重点": 2.0, "分野": 1.0, "カーボン": 3.0, "ニュートラル": 3.0, "ヘルスケア": 3.0, "6": 1.5}
 
@@ -168,6 +168,9 @@ def test_short_answers_render_without_inventing():
     assert "USD 6 trillion" in en.english and en.shown("en") == f"{en.english} ({span.text})"
     cell = numeric_spans("6.0")[0]
     assert short_answer(cell, "2021年", "ja").text.endswith("（2021年）")
+    pct = Span("percentage", "6.0", 0, 3, 6.0, "%")  # a cell under a (%) header
+    assert short_answer(pct, "2021年", "en").shown("en") == "6.0% (2021) (6.0％（2021年）)"
+    assert short_answer(pct, "世界", "en").english == "6.0% (世界)"  # a label is not translated
 
 
 def test_compose_wording_follows_language_and_confidence():

