@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 
 from qa.errors import IndexLoadError, LexiconError
-from qa.lexicon import Lexicon, lexicon_hash, load_lexicon
+from qa.lexicon import BUILDER_VERSION, Lexicon, lexicon_hash, load_lexicon
 
 LEXICON = "lexicon.json"  # the English -> Japanese bridge (JMdict/JMnedict, corpus-restricted)
 
@@ -27,7 +27,16 @@ def build_lexicon(texts: list[str], dictionary: Path | None) -> Lexicon:
 def lexicon_record(lexicon: Lexicon) -> dict:
     meta = lexicon.meta
     return {"dictionary": meta.get("dictionary"), "dictionary_version": meta.get("dictionary_version"),
-            "licence": meta.get("licence"), "counts": meta.get("counts"), "sha256": lexicon_hash(lexicon)}
+            "builder_version": meta.get("builder_version"), "licence": meta.get("licence"),
+            "counts": meta.get("counts"), "sha256": lexicon_hash(lexicon)}
+
+
+def lexicon_staleness(record: dict | None) -> str:
+    """Why the index's lexicon must be rebuilt (a manifest without a builder version predates 2)."""
+    if record and record.get("builder_version", 1) != BUILDER_VERSION:
+        return (f"its English lexicon was built by lexicon builder {record.get('builder_version', 1)}; "
+                f"this is {BUILDER_VERSION}")
+    return ""
 
 
 def read_lexicon(index_dir: Path, record: dict | None) -> Lexicon | None:

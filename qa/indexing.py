@@ -34,7 +34,7 @@ from qa.doc_index import (
 )
 from qa.errors import CorpusError, IndexLoadError
 from qa.index_files import read_documents_file, read_passages, read_unit_vectors
-from qa.index_lexicon import LEXICON, build_lexicon, lexicon_record, read_lexicon
+from qa.index_lexicon import LEXICON, build_lexicon, lexicon_record, lexicon_staleness, read_lexicon
 from qa.lexicon import Lexicon, save_lexicon
 from qa.records import Passage
 from qa.segmenting import segmenter_info
@@ -271,6 +271,8 @@ def staleness(manifest: Manifest, corpus_dir: Path | None = None, model_id: str 
                 f"(format {manifest.format_version}); this is {__version__}")
     if manifest.segmenter != segmenter_info():
         return "the index was built with another segmenter setting"
+    if lexicon_staleness(manifest.lexicon):
+        return lexicon_staleness(manifest.lexicon)
     if model_id and manifest.model_id != model_id:
         return f"the index was built with model {manifest.model_id!r}, not {model_id!r}"
     if corpus_dir is not None:

@@ -97,22 +97,23 @@ def _fill(db, table: str, column: str, values: Iterable[int]) -> None:
 
 
 def _senses(db, idseqs: set[int]) -> dict[int, list[dict]]:
-    """Per entry, its senses in order: glosses, parts of speech (inherited), misc, stagk/stagr."""
+    """Per entry, its senses in order: glosses, parts of speech (inherited), misc, and the
+    kanji forms (stagk) or readings (stagr) a sense is restricted to."""
     _fill(db, "want", "idseq", idseqs)
     by_sid: dict[int, dict] = {}
     entries: dict[int, list[dict]] = {}
     for sid, idseq in db.execute("SELECT s.ID, s.idseq FROM want w CROSS JOIN Sense s ON s.idseq = w.idseq "
                                  "ORDER BY s.idseq, s.ID"):
-        sense = {"glosses": [], "pos": set(), "misc": set(), "stag": set()}
+        sense = {"glosses": [], "pos": set(), "misc": set(), "stagk": set(), "stagr": set()}
         by_sid[sid] = sense
         entries.setdefault(idseq, []).append(sense)
     joins = "want w CROSS JOIN Sense s ON s.idseq = w.idseq CROSS JOIN"
     for sid, text in db.execute(f"SELECT x.sid, x.text FROM {joins} SenseGloss x ON x.sid = s.ID "
                                 "WHERE x.lang = 'eng' ORDER BY x.rowid"):
         by_sid[sid]["glosses"].append(text)
-    for table, field in (("pos", "pos"), ("misc", "misc"), ("stagk", "stag"), ("stagr", "stag")):
+    for table, field in (("pos", "pos"), ("misc", "misc"), ("stagk", "stagk"), ("stagr", "stagr")):
         for sid, text in db.execute(f"SELECT x.sid, x.text FROM {joins} {table} x ON x.sid = s.ID"):
-            by_sid[sid][field].add(unicodedata.normalize("NFKC", text) if field == "stag" else text)
+            by_sid[sid][field].add(unicodedata.normalize("NFKC", text) if field.startswith("stag") else text)
     for senses in entries.values():  # JMdict states pos once for a run of senses
         for prev, sense in zip(senses, senses[1:], strict=False):
             if not sense["pos"]:
@@ -155,7 +156,10 @@ def word_entries(db) -> dict[str, tuple[bool, list[tuple[int, str]]]]:
                 continue
             glosses = []
             for rank, sense in enumerate(senses.get(idseq, [])[:MAX_SENSES]):
-                if sense["stag"] and text not in sense["stag"]:
+                # a kanji form is bound by stagk only (中国's "China" is restricted to the
+                # reading ちゅうごく, which the form 中国 has); a reading by stagr only
+                restricted = sense["stagr" if is_kana else "stagk"]
+                if restricted and text not in restricted:
                     continue
                 if sense["misc"] & SKIPPED_MISC or _grammatical(sense, hiragana):
                     continue

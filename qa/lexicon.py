@@ -31,7 +31,7 @@ from pathlib import Path
 
 from qa.errors import LexiconError
 
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2  # 2: a kanji headword keeps the senses restricted to one of its readings (中国 "China")
 FORMAT = "qa-lexicon"
 DICTIONARY_PACKAGE = "jamdict-data"
 LICENCE = "JMdict/JMnedict, EDRDG, CC BY-SA 4.0 (https://www.edrdg.org/edrdg/licence.html)"

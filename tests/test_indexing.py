@@ -19,6 +19,7 @@ from support import FAKE_ID, FakeEmbedder, edit_manifest, erofs, load, refused, 
 from qa import __version__
 from qa.errors import CorpusError, IndexLoadError
 from qa.indexing import FORMAT_VERSION, build_index
+from qa.lexicon import BUILDER_VERSION
 
 
 class Payload:
@@ -138,6 +139,15 @@ def test_manifest_for_another_segmenter(tiny_index):
     assert refused(tiny_index) == (
         f"index at {tiny_index} is stale: the index was built with another segmenter setting. "
         "Rebuild with `qa index`")
+
+
+@pytest.mark.parametrize("record", [{"sha256": "0" * 64}, {"builder_version": 1, "sha256": "0" * 64}],
+                         ids=["before-builder-versions", "builder-1"])
+def test_lexicon_of_an_older_builder_is_stale(tiny_index, record):
+    edit_manifest(tiny_index, lexicon=record)
+    assert refused(tiny_index) == (
+        f"index at {tiny_index} is stale: its English lexicon was built by lexicon builder 1; "
+        f"this is {BUILDER_VERSION}. Rebuild with `qa index`")
 
 
 def test_passages_out_of_step_with_vectors(tiny_index):

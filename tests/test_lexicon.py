@@ -264,6 +264,31 @@ def test_real_lexicon_bridges_the_deck(real_lexicon):
     assert lex.meta["dictionary_version"] and lex.meta["counts"]["headwords"] > 1000
 
 
+def test_a_sense_restricted_to_a_reading_still_glosses_the_kanji_form(tmp_path):
+    """JMdict binds 中国's first senses (China, ...) to the reading ちゅうごく (stagr): they belong
+    to the kanji form too; a sense bound to another kanji form (stagk) does not."""
+    db = make_db(tmp_path / "tiny.db")
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO Kanji(idseq, text) VALUES (90, '中国')")
+    con.execute("INSERT INTO Kanji(idseq, text) VALUES (90, '中國')")
+    kid = con.execute("SELECT ID FROM Kanji WHERE text = '中国'").fetchone()[0]
+    con.execute("INSERT INTO KJP VALUES (?, 'news1')", (kid,))
+    con.execute("INSERT INTO Kana(idseq, text) VALUES (90, 'ちゅうごく')")
+    con.execute("INSERT INTO Kana(idseq, text) VALUES (90, 'ちゅうこく')")
+    for gloss, table, restricted_to in (("China", "stagr", "ちゅうごく"), ("old China", "stagk", "中國"),
+                                        ("province of the second lowest rank", "stagr", "ちゅうこく")):
+        sid = con.execute("INSERT INTO Sense(idseq) VALUES (90)").lastrowid
+        con.execute("INSERT INTO pos VALUES (?, ?)", (sid, NOUN))
+        con.execute("INSERT INTO SenseGloss VALUES (?, 'eng', NULL, ?)", (sid, gloss))
+        con.execute(f"INSERT INTO {table} VALUES (?, ?)", (sid, restricted_to))
+    con.commit()
+    con.close()
+    lex = build_lexicon(["中国と協議する。"], db_path=db)
+    assert lex.glosses("中国と協議")[0] == ("中国", "China")
+    assert lex.entries["中国"].glosses == ("China", "province of the second lowest rank")
+    assert [m.headwords for m in lex.translate("trade with China")] == [("中国",)]
+
+
 @pytest.mark.slow
 def test_real_lexicon_terms_are_index_terms(real_lexicon):
     """Every term the bridge produces is a term the BM25 index can contain."""
