@@ -30,22 +30,34 @@ def vocabulary(doc_terms: list[list[str]]) -> dict[str, int]:
     return {t: i for i, t in enumerate(sorted({t for doc in doc_terms for t in doc} - {""}))}
 
 
+def bm25_postings(doc_terms: list[list[str]], vocab: dict[str, int]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (passage, term id, weight) of the corpus, ordered by passage then term id. The
+    weight is idf(t) * tf / (tf + k1 (1 - b + b dl / avgdl)): Lucene's BM25 contribution of a
+    term, as bm25s precomputes it (float32, k1 = 1.5, b = 0.75; bm25s's tf part omits the
+    constant (k1 + 1), and so does this). Vectorised: a 1,000-deck corpus has ~10^7 postings."""
+    n, size = len(doc_terms), len(vocab)
+    lengths = np.fromiter((len(d) for d in doc_terms), dtype=np.int64, count=n)
+    ids = np.fromiter((vocab.get(t, -1) for d in doc_terms for t in d), dtype=np.int64,
+                      count=int(lengths.sum()))
+    owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    known = ids >= 0
+    pairs, tf = np.unique(owner[known] * max(size, 1) + ids[known], return_counts=True)
+    docs, terms = pairs // max(size, 1), pairs % max(size, 1)
+    df = np.bincount(terms, minlength=size)
+    # math.log per term, as lucene_idf computes it, then float32 as bm25s stores it
+    idf = np.array([math.log(1 + (n - int(c) + 0.5) / (int(c) + 0.5)) for c in df], dtype=np.float32)
+    avgdl = int(lengths.sum()) / max(n, 1) or 1.0  # all passages empty: no postings either
+    norm = (K1 * ((1 - B) + B * lengths / avgdl)).astype(np.float32)  # per passage
+    tf32 = tf.astype(np.float32)
+    return docs, terms, idf[terms] * (tf32 / (norm[docs] + tf32))
+
+
 def bm25_weights(doc_terms: list[list[str]], vocab: dict[str, int]) -> list[dict[int, float]]:
-    """Per passage, {term id: idf(t) * tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl))}: Lucene's
-    BM25 contribution of each of its terms, as bm25s precomputes it (float32, k1 = 1.5, b = 0.75;
-    bm25s's tf part omits the constant (k1 + 1), and so does this)."""
-    idf = lucene_idf(doc_terms)
-    lengths = [len(d) for d in doc_terms]
-    avgdl = sum(lengths) / max(len(lengths), 1)
-    out = []
-    for doc, dl in zip(doc_terms, lengths):
-        counts = Counter(t for t in doc if t in vocab)
-        ids = [vocab[t] for t in counts]
-        tf = np.asarray(list(counts.values()), dtype=np.float32)
-        tfc = tf / (K1 * ((1 - B) + B * dl / avgdl) + tf)
-        weights = np.asarray([idf[t] for t in counts], dtype=np.float32) * tfc
-        out.append({i: float(w) for i, w in zip(ids, weights)})
-    return out
+    """Per passage, {term id: its BM25 weight} (``bm25_postings``): a search engine's sparse vectors."""
+    docs, terms, weights = bm25_postings(doc_terms, vocab)
+    bounds = np.searchsorted(docs, np.arange(len(doc_terms) + 1))
+    return [dict(zip(terms[a:b].tolist(), weights[a:b].tolist())) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def query_counts(query_terms: list[str], vocab: dict[str, int]) -> dict[int, float]:
@@ -56,23 +68,18 @@ def query_counts(query_terms: list[str], vocab: dict[str, int]) -> dict[int, flo
 
 class LocalBm25:
     """BM25 over the passages' terms, in this process (the FAISS store's lexical ranking): posting
-    lists of ``bm25_weights`` summed per query term in query order, as bm25s scores its eager
-    index (``tests/test_lexical.py`` checks both rank alike). numpy only, because importing bm25s
+    lists of ``bm25_postings`` summed per query term in query order, as bm25s scores its eager
+    index (``tests/test_store.py`` checks both rank alike). numpy only, because importing bm25s
     brings scipy and costs a cold ``qa ask`` about 0.3 s."""
 
     def __init__(self, doc_terms: list[list[str]]):
         self._n = len(doc_terms)
         self._ids = vocabulary(doc_terms)
         self.vocab = set(self._ids)
-        columns: list[list[tuple[int, float]]] = [[] for _ in self._ids]
-        for doc, weights in enumerate(bm25_weights(doc_terms, self._ids)):
-            for term, w in weights.items():
-                columns[term].append((doc, w))
-        lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
-        self._starts = np.concatenate([[0], np.cumsum(lengths)])
-        self._docs = np.fromiter((d for c in columns for d, _ in c), dtype=np.int64, count=int(lengths.sum()))
-        self._weights = np.fromiter((w for c in columns for _, w in c), dtype=np.float32,
-                                    count=int(lengths.sum()))
+        docs, terms, weights = bm25_postings(doc_terms, self._ids)
+        by_term = np.argsort(terms, kind="stable")  # each term's passages stay in order
+        self._docs, self._weights = docs[by_term], weights[by_term]
+        self._starts = np.concatenate([[0], np.cumsum(np.bincount(terms, minlength=len(self._ids)))])
 
     def scores(self, matched: list[str]) -> np.ndarray:
         """Every passage's BM25 score for ``matched`` (a repeated term counts once per occurrence)."""
@@ -81,11 +88,15 @@ class LocalBm25:
             i = self._ids.get(term)
             if i is not None:
                 start, end = self._starts[i], self._starts[i + 1]
-                np.add.at(scores, self._docs[start:end], self._weights[start:end])
+                # a term's postings name each passage once: plain fancy-index addition is exact
+                scores[self._docs[start:end]] += self._weights[start:end]
         return scores
 
     def top(self, matched: list[str], n: int) -> list[tuple[int, float]]:
         """The ``n`` best passages for known terms ``matched``: (passage idx, score > 0)."""
         scores = self.scores(matched)
-        order = np.argsort(-scores, kind="stable")[:n]
+        pool = np.arange(len(scores))
+        if 0 < n < len(scores):  # the n-th best score and every passage at or above it (ties kept)
+            pool = np.flatnonzero(scores >= np.partition(scores, len(scores) - n)[len(scores) - n])
+        order = pool[np.argsort(-scores[pool], kind="stable")][:n]  # ties by row, as a full sort
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
