@@ -83,7 +83,7 @@ def untranslated_share(question: Question, idf: dict[str, float]) -> float:
 def gather(question: Question, hits: list[Hit], ranked, retriever, top_passages: int = 5) -> Gathered:
     """The question's candidate lines and retrieval signals from the loaded ``retriever``."""
     cands = candidates(question, hits, retriever.lines, retriever.idf, top_passages, retriever.previous,
-                       retriever.hubness)
+                       retriever.hubness, retriever.following)
     vec = question.vector
     top = hits[:3]
     cos = [float(vec @ retriever.passage_vector(h.id)) for h in top] if vec is not None else [0.0]

@@ -45,7 +45,7 @@ QUESTION_TERMS = frozenset(
 FEATURES = (
     "cos", "titled_cos", "prev_cos", "first", "lex", "prev_lex", "context_lex", "title_lex",
     "novelty", "answer_like", "label_like", "type_match", "type_missing", "inv_rank", "row",
-    "header", "heading", "caption", "latin", "length", "doc_english",
+    "header", "heading", "caption", "latin", "length", "doc_english", "row_lex",
 )
 
 
@@ -197,12 +197,41 @@ def header_above(passage: Passage, lines, previous) -> tuple[Passage, int, int, 
     return None
 
 
+def _line_text(passage: Passage, span: tuple[int, int]) -> str:
+    return display(passage.text[span[0] - passage.start:span[1] - passage.start])
+
+
+def with_table_continuations(hits: list[Hit], lines, following) -> list[tuple[str, int, bool]]:
+    """(passage id, rank, is a continuation) of the hits, each followed by the next passage of
+    its slide, at the same rank, when a table runs on into it (the hit ends in a table line and
+    the next passage starts with a row): a split table's lower rows answer questions about it."""
+    out: list[tuple[str, int, bool]] = []
+    seen = {h.id for h in hits}
+    for hit in hits:
+        out.append((hit.id, hit.rank, False))
+        below = following(hit.id)
+        if below is None or below.id in seen:
+            continue
+        passage, spans, _, _ = lines(hit.id)
+        _, below_spans, _, _ = lines(below.id)
+        if not spans or not below_spans:
+            continue
+        last = _line_text(passage, spans[-1])
+        in_table = is_table_row(last) or bool(TABLE_HEADER.search(last))
+        if in_table and is_table_row(_line_text(below, below_spans[0])):
+            out.append((below.id, hit.rank, True))
+            seen.add(below.id)
+    return out
+
+
 def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float],
-               top_passages: int = 5, previous=lambda passage_id: None, hubness=None) -> list[Candidate]:
-    """Every line of the top passages with its features. ``lines(passage_id)`` gives a passage,
-    its line spans and their vectors (plain, and embedded after the slide title);
-    ``previous(passage_id)`` the passage above it in the same slide, or None; ``hubness(passage_id)``
-    its lines' hubness, plain and titled (``qa.hubness``), for English questions' cosines."""
+               top_passages: int = 5, previous=lambda passage_id: None, hubness=None,
+               following=lambda passage_id: None) -> list[Candidate]:
+    """Every line of the top passages (and of a passage a table of theirs runs on into) with
+    its features. ``lines(passage_id)`` gives a passage, its line spans and their vectors (plain,
+    and embedded after the slide title); ``previous`` / ``following(passage_id)`` the passage
+    above / below it in the same slide, or None; ``hubness(passage_id)`` its lines' hubness,
+    plain and titled (``qa.hubness``), for English questions' cosines."""
     def cosines(passage_id: str, vecs: np.ndarray, tvecs: np.ndarray, q) -> tuple[np.ndarray, np.ndarray]:
         if q is None or not len(vecs):
             return np.zeros(len(vecs)), np.zeros(len(vecs))
@@ -217,10 +246,10 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
     asked = set(question.terms)
     names = _wants_names(question.answer_type)
     asks_source = bool(_ASKS_SOURCE.search(question.text))
-    for hit in hits[:top_passages]:
-        passage, spans, vecs, tvecs = lines(hit.id)
+    for hit_id, rank, continued in with_table_continuations(hits[:top_passages], lines, following):
+        passage, spans, vecs, tvecs = lines(hit_id)
         q = question.vector
-        cos, tcos = cosines(hit.id, vecs, tvecs, q)
+        cos, tcos = cosines(hit_id, vecs, tvecs, q)
         texts = [display(passage.text[a - passage.start:b - passage.start]) for a, b in spans]
         title_terms = line_terms(passage.title)
         header: tuple[int, int] | None = None
@@ -258,22 +287,24 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
             pairs = [(s, col) for s, col in pairs if matches(question.answer_type, s)]
             found = tuple(s for s, _ in pairs)
             raw.append(dict(
-                passage=passage, rank=hit.rank, position=j, start=a, end=b, text=text, header=own_header,
+                passage=passage, rank=rank, position=j, start=a, end=b, text=text, header=own_header,
                 header_text=header_text if own_header else "", raw=raw_line, spans=found,
                 header_passage=header_passage if own_header else None,
                 columns=tuple(col for _, col in pairs),
                 cos=c, titled_cos=tc,
                 prev_cos=max((float(x) for x in cos[lo:j]), default=None),
-                first=float(j == 0),
+                first=float(j == 0 and not continued),  # a continuation's first line is mid-table
                 **_lexical(weights, asked, ctx_terms, prev_terms, title_terms, idf),
                 type_match=float(bool(found)),
                 type_missing=float(expects_span(question.answer_type) and not found),
-                inv_rank=1.0 / hit.rank, row=float(row), header_line=float(is_header),
+                inv_rank=1.0 / rank, row=float(row), header_line=float(is_header),
                 heading=float(is_heading_like(text, passage.title)),
                 caption=float(bool(_CAPTION.search(text)) and not asks_source),
                 latin=float(japanese_share(text) < 0.3 and not row),
                 length=min(len(text), 200) / 200,
                 doc_english=doc_english(question, text),
+                # what names a table row (its label, not its header): 中国 in 「米国 -3.5 6.4 中国 2.3 8.4」
+                row_lex=weights.coverage(line_terms(text)) if row else 0.0,
             ))
     if not raw:
         return []

@@ -188,6 +188,14 @@ class Retriever:
             return None
         return self.index.passages[i - 1]
 
+    def following(self, passage_id: str) -> Passage | None:
+        """The passage just below ``passage_id`` in the same slide, or None."""
+        i = self._position[passage_id]
+        passages = self.index.passages
+        if i + 1 >= len(passages) or passages[i + 1].section != passages[i].section:
+            return None
+        return passages[i + 1]
+
     @functools.cached_property
     def doc_year(self) -> int | None:
         """The year the corpus mostly speaks of (its most frequent 19xx/20xx), which dates

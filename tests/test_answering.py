@@ -60,6 +60,29 @@ def test_candidates_describe_every_line_with_named_features():
     assert all(p.text[c.start - p.start:c.end - p.start] == c.raw for c in cands)
 
 
+def test_a_table_split_across_passages_offers_its_lower_rows_named_by_their_label():
+    top = Passage("S#1", "S", "IMF", "見通し\n(%) 2020年 2021年\n世界 -3.3 6.0", 0, 24)
+    below = Passage("S#2", "S", "IMF", "米国 -3.5 6.4\n中国 2.3 8.4", 25, 49)
+    by_id = {p.id: p for p in (top, below)}
+    lines = lambda pid: _lines(by_id[pid])(pid)  # noqa: E731
+    text = "2021年の中国の成長率は何％ですか"
+    q = Question(text, "ja", ["2021", "年", "中国", "成長", "率"], np.array([1, 0, 0, 0], dtype=np.float32),
+                 answer_type(text, "ja"))
+    hit = Hit(top.id, top.section, top.title, top.text, 1.0, top.start, top.end, 1)
+    idf = {"2021": 1.0, "年": 0.5, "中国": 2.0, "成長": 1.5, "率": 1.0, "米国": 2.0, "世界": 1.0}
+    alone = candidates(q, [hit], lines, idf)
+    assert [c.passage.id for c in alone] == ["S#1"] * 3  # without the passage below
+    cands = candidates(q, [hit], lines, idf, previous=lambda pid: top if pid == "S#2" else None,
+                       following=lambda pid: below if pid == "S#1" else None)
+    rows = {c.text: c for c in cands if c.passage.id == "S#2"}
+    assert set(rows) == {"米国 -3.5 6.4", "中国 2.3 8.4"} and all(c.rank == 1 for c in rows.values())
+    f = {name: i for i, name in enumerate(FEATURES)}
+    china, usa = rows["中国 2.3 8.4"], rows["米国 -3.5 6.4"]
+    assert china.x[f["row_lex"]] > usa.x[f["row_lex"]] == 0 and china.header_text.startswith("(%)")
+    assert china.x[f["first"]] == 0.0 == usa.x[f["first"]]  # mid-table, not a passage's first line
+    assert "8.4" in [s.text for s in china.spans]
+
+
 def test_english_line_cosines_are_corrected_for_hubness_japanese_ones_are_not():
     p = _deck_passage()
     vec = np.array([0.6, 0.5, 0.0, 0.0], dtype=np.float32)  # line 1 closest, line 2 next
