@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.confidence import QUESTION_FEATURES
-from qa.errors import IndexLoadError
+from qa.errors import AnswerModelError
 from qa.features import FEATURES
 
 MODEL_FILE = Path(__file__).with_name("answer_model.json")
@@ -108,9 +108,9 @@ def load_model(path: Path = MODEL_FILE) -> AnswerModel:
     try:
         return AnswerModel.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
     except FileNotFoundError:
-        raise IndexLoadError(f"the answer model {path} is missing: reinstall, or run `qa fit`") from None
+        raise AnswerModelError(f"the answer model {path} is missing: reinstall, or run `qa fit`") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexLoadError(f"the answer model {path} is unusable ({exc}): run `qa fit`") from None
+        raise AnswerModelError(f"the answer model {path} is unusable ({exc}): run `qa fit`") from None
 
 
 def probability(model: LinearModel, x: np.ndarray) -> float:

@@ -48,6 +48,11 @@ class IndexLoadError(UserError, RuntimeError):
     """The index is missing, corrupt or does not match the corpus/model (message says how)."""
 
 
+class AnswerModelError(UserError, RuntimeError):
+    """The answer model file (``qa/answer_model.json``) is missing or does not fit this version
+    (not an ``IndexLoadError``: rebuilding the index would not help)."""
+
+
 class StoreError(UserError, RuntimeError):
     """The stored vectors cannot be read or written."""
 

@@ -12,7 +12,7 @@ from qa.answer_model import MODEL_FILE, AnswerModel, LanguageModel, LinearModel,
 from qa.answering import choose_lines, decide, pick_span
 from qa.composing import GLOSSARY_LABEL, Quote, ShortAnswer, compose, short_answer
 from qa.confidence import QUESTION_FEATURES, has_content, missing_names, missing_numbers
-from qa.errors import IndexLoadError
+from qa.errors import AnswerModelError
 from qa.features import FEATURES, Question, candidates, coverage, novelty
 from qa.fitting import thresholds
 from qa.question_analysis import answer_type
@@ -107,9 +107,9 @@ def test_linear_model_round_trips_and_refuses_other_features(tmp_path):
     data = json.loads(path.read_text())
     data["languages"]["ja"]["ranker"]["features"] = ["cos"]
     (tmp_path / "bad.json").write_text(json.dumps(data))
-    with pytest.raises(IndexLoadError, match="unusable"):
+    with pytest.raises(AnswerModelError, match="unusable"):
         load_model(tmp_path / "bad.json")
-    with pytest.raises(IndexLoadError, match="missing"):
+    with pytest.raises(AnswerModelError, match="missing"):
         load_model(tmp_path / "none.json")
 
 

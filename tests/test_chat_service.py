@@ -306,3 +306,23 @@ def test_qa_chat_answers_its_first_ask_with_the_model_loaded_before_gradio():
     first = chat_first_answer("G7サミットはどこで開催された？", timeout_s=240)
     assert first["page_s"] <= first["first_answer_s"]
     assert first["peak_rss_mb"] > 0
+
+
+def test_an_unusable_answer_model_is_reported_without_rebuilding_the_index(monkeypatch):
+    """Only an index error rebuilds the index; a broken answer model file is the user's to fix
+    (the committed index loads; its model is never loaded here)."""
+    import qa.chain
+    import qa.indexing
+    from qa.chat_service import load_assistant
+    from qa.errors import AnswerModelError
+
+    def broken(*args, **kwargs):
+        raise AnswerModelError("the answer model is unusable (its features ...): run `qa fit`")
+
+    def no_rebuild(*args, **kwargs):
+        raise AssertionError("the index must not be rebuilt for an answer model error")
+
+    monkeypatch.setattr(qa.chain, "load_model", broken)
+    monkeypatch.setattr(qa.indexing, "build_index", no_rebuild)
+    with pytest.raises(AnswerModelError, match="qa fit"):
+        load_assistant()
