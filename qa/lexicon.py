@@ -174,7 +174,8 @@ class Lexicon:
         """Key headwords of a Japanese text with their first gloss, for a glossary line under an
         English answer: longest matches on Sudachi word boundaries, an inflected last word under
         its dictionary form (通じた: 通じる "lead", not 通じ "bowel movement"). Single characters
-        (兆 "sign", 米 "rice") and forms with digits (11日) are left out: their gloss is a guess."""
+        (兆 "sign", 米 "rice"), forms with digits (11日) and light verbs alone (する "carry out")
+        are left out: their gloss is a guess."""
         from qa.segmenting import morphemes
 
         text = _match_text([text])
@@ -190,7 +191,9 @@ class Lexicon:
                 inflected = pos.split("/")[0] in _INFLECTING and surface != norm
                 key = text[start:begin] + norm if inflected else text[start:end]
                 e = self.entries.get(key)
-                if e and e.kind != "latin" and e.glosses and len(key) > 1 and not _DIGIT.search(key):
+                light = m - k == 1 and pos.endswith("非自立可能")  # する, なる, ある: grammar here
+                if e and e.kind != "latin" and e.glosses and len(key) > 1 and not _DIGIT.search(key) \
+                        and not light:
                     out.setdefault(key, e.glosses[0])
                     k = m
                     break

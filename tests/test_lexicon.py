@@ -310,3 +310,6 @@ def test_glossary_reads_an_inflected_verb_by_its_dictionary_form():
     }, {})
     assert lex.glosses("データの利活用を通じたイノベーション") == [("利活用", "use and application"),
                                                             ("通じる", "lead")]
+    lex.entries["為る"] = Entry(("為る",), True, 9, ("carry out",), "word")
+    lex.entries["停止"] = Entry(("停止",), True, 2, ("stoppage",), "word")
+    assert lex.glosses("取引を停止する一方") == [("停止", "stoppage")]  # する is grammar here
