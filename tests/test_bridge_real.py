@@ -15,13 +15,18 @@ from qa.composing import GLOSSARY_LABEL
 pytestmark = pytest.mark.slow
 
 
+def _hedging(assistant, hedge_at) -> Assistant:
+    """``assistant`` with each language's hedge threshold set by ``hedge_at(its model)``."""
+    model = assistant.model
+    languages = {lang: dataclasses.replace(m, hedge_at=hedge_at(m)) for lang, m in model.languages.items()}
+    return Assistant(assistant.retriever, model=dataclasses.replace(model, languages=languages))
+
+
 @pytest.fixture(scope="module")
 def confident_assistant(real_assistant):
     """The real assistant with hedging off (withholding unchanged): how a confident English
     answer reads, whatever the fitted hedge threshold of the day."""
-    model = real_assistant.model
-    never_hedge = {lang: dataclasses.replace(m, hedge_at=m.abstain_at) for lang, m in model.languages.items()}
-    return Assistant(real_assistant.retriever, model=dataclasses.replace(model, languages=never_hedge))
+    return _hedging(real_assistant, lambda m: m.abstain_at)
 
 
 def test_english_words_reach_japanese_bm25_terms(real_assistant):
@@ -51,10 +56,8 @@ def test_english_amounts_lead_the_answer_in_english(confident_assistant, questio
 
 
 def test_a_hedged_english_answer_says_so_and_leads_with_no_fact(real_assistant):
-    model = real_assistant.model
-    always_hedge = {lang: dataclasses.replace(m, hedge_at=0.0) for lang, m in model.languages.items()}
-    hedging = Assistant(real_assistant.retriever, model=dataclasses.replace(model, languages=always_hedge))
-    answer = hedging.ask("How large is the EU's Recovery and Resilience Facility?")
+    always_hedging = _hedging(real_assistant, lambda m: 0.0)
+    answer = always_hedging.ask("How large is the EU's Recovery and Resilience Facility?")
     assert answer.confidence_label == "low" and not answer.short_answer and answer.highlight is None
     assert answer.answer.startswith("The document does not state this directly; the closest passages say:")
     assert "6,725億ユーロ" in answer.answer and GLOSSARY_LABEL in answer.answer
