@@ -182,6 +182,10 @@ def _wants_names(answer_type: AnswerType) -> bool:
     return bool({answer_type.kind, *answer_type.also} & {"place", "name", "list"})
 
 
+def _line_text(passage: Passage, span: tuple[int, int]) -> str:
+    return display(passage.text[span[0] - passage.start:span[1] - passage.start])
+
+
 def header_above(passage: Passage, lines, previous) -> tuple[Passage, int, int, str, int] | None:
     """The last table header line of the passages above ``passage`` in its slide (a table
     split across passages): its passage, offsets, text and line number."""
@@ -190,15 +194,11 @@ def header_above(passage: Passage, lines, previous) -> tuple[Passage, int, int, 
         _, spans, _, _ = lines(p.id)
         for j in range(len(spans) - 1, -1, -1):
             a, b = spans[j]
-            text = display(p.text[a - p.start:b - p.start])
+            text = _line_text(p, (a, b))
             if TABLE_HEADER.search(text) and not is_table_row(text):
                 return p, a, b, text, j
         p = previous(p.id)
     return None
-
-
-def _line_text(passage: Passage, span: tuple[int, int]) -> str:
-    return display(passage.text[span[0] - passage.start:span[1] - passage.start])
 
 
 def with_table_continuations(hits: list[Hit], lines, following) -> list[tuple[str, int, bool]]:
@@ -250,7 +250,7 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
         passage, spans, vecs, tvecs = lines(hit_id)
         q = question.vector
         cos, tcos = cosines(hit_id, vecs, tvecs, q)
-        texts = [display(passage.text[a - passage.start:b - passage.start]) for a, b in spans]
+        texts = [_line_text(passage, span) for span in spans]
         title_terms = line_terms(passage.title)
         header: tuple[int, int] | None = None
         header_passage: Passage | None = None

@@ -271,8 +271,8 @@ def staleness(manifest: Manifest, corpus_dir: Path | None = None, model_id: str 
                 f"(format {manifest.format_version}); this is {__version__}")
     if manifest.segmenter != segmenter_info():
         return "the index was built with another segmenter setting"
-    if lexicon_staleness(manifest.lexicon):
-        return lexicon_staleness(manifest.lexicon)
+    if reason := lexicon_staleness(manifest.lexicon):
+        return reason
     if model_id and manifest.model_id != model_id:
         return f"the index was built with model {manifest.model_id!r}, not {model_id!r}"
     if corpus_dir is not None:

@@ -183,18 +183,18 @@ class Retriever:
 
     def previous(self, passage_id: str) -> Passage | None:
         """The passage just above ``passage_id`` in the same slide, or None."""
-        i = self._position[passage_id]
-        if i == 0 or self.index.passages[i - 1].section != self.index.passages[i].section:
-            return None
-        return self.index.passages[i - 1]
+        return self._neighbour(passage_id, -1)
 
     def following(self, passage_id: str) -> Passage | None:
         """The passage just below ``passage_id`` in the same slide, or None."""
+        return self._neighbour(passage_id, 1)
+
+    def _neighbour(self, passage_id: str, step: int) -> Passage | None:
         i = self._position[passage_id]
-        passages = self.index.passages
-        if i + 1 >= len(passages) or passages[i + 1].section != passages[i].section:
+        j, passages = i + step, self.index.passages
+        if not 0 <= j < len(passages) or passages[j].section != passages[i].section:
             return None
-        return passages[i + 1]
+        return passages[j]
 
     @functools.cached_property
     def doc_year(self) -> int | None:

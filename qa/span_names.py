@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from qa.spans import Span, numeric_spans
+from qa.text import join_with_map
 
 _SUBTYPE = {"地名": "place", "人名": "person", "組織名": "org"}
 # Latin names: acronyms (RCEP, G7, COP26), hyphenated (J-Bridge, GO-JEK) and multi-word titles
@@ -20,19 +21,10 @@ _BRACKETS = re.compile(r"[（(]([^（）()]{3,120})[）)]")  # slides wrap lines
 _ITEM_CHAR = r"(?:[^\s、。，,（）()「」『』：:＠@；;※•]|\n(?=[^\s、。]))"  # a wrapped line continues an item
 _ITEM = rf"{_ITEM_CHAR}{{1,14}}"
 _HIRAGANA = re.compile("[\u3041-\u309f]")
-# a break between two katakana or kanji characters, where no line would end or begin
-_WRAP = re.compile("[\u30a1-\u30fa\u30fc\u3400-\u9fff]\n[\u30a1-\u30fa\u30fc\u3400-\u9fff]")
 _HIRAGANA_RUN = re.compile("[\u3041-\u309f]*")
 _RUN = re.compile(rf"{_ITEM}(?:、{_ITEM}){{2,}}")
 _LEAD_CUT = re.compile(r".*(?:は|が|を|に|で|も|と|の|や)")
 _TAIL_CUT = re.compile(r"(?:等|など|に関する|における|において|を|が|は|で|に|と|や|も|の).*$")
-
-
-def unwrapped(text: str) -> tuple[str, list[int]]:
-    """``text`` without the line breaks a slide wraps inside a word (新型コロ\nナ), and for each
-    character of the copy the index of its original (with a final sentinel)."""
-    keep = [i for i, ch in enumerate(text) if not (ch == "\n" and _WRAP.match(text, max(i - 1, 0)))]
-    return "".join(text[i] for i in keep), keep + [len(text)]
 
 
 def _proper_noun_spans(text: str) -> list[Span]:
@@ -41,7 +33,7 @@ def _proper_noun_spans(text: str) -> list[Span]:
     tok = _tokenizer()
     out: list[Span] = []
     run: list[tuple[int, int, str]] = []
-    joined, index = unwrapped(text)
+    joined, index = join_with_map(text)  # a slide wraps lines mid-word: 新型コロ\nナ
 
     def flush() -> None:
         if run:

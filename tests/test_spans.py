@@ -222,4 +222,4 @@ def test_a_slide_wrap_inside_a_word_does_not_cut_a_name():
     spans = name_spans(line)
     assert "コロ" not in {s.text for s in spans}
     assert all(line[s.start:s.end] == s.text for s in spans)
-    assert {"米国", "TSMC"} <= {s.text for s in spans}  # a break before hiragana is a real line end
+    assert {"米国", "TSMC"} <= {s.text for s in spans}  # names next to a wrap are still found
