@@ -42,3 +42,28 @@ def test_thumbs_only_when_feedback_is_kept_and_one_k_limit(tmp_path):
     (slider,) = [c for c in _config(plain)["components"] if c.get("props", {}).get("elem_id") == "qa-k"]
     assert slider["props"]["maximum"] == MAX_K
     assert web.launch_options()["footer_links"] == []  # Gradio's footer would ignore the switch
+
+
+def test_server_environment_keeps_gradio_events_from_importing_pyplot(monkeypatch):
+    """Gradio wraps every event in a matplotlib backend switch; with the server's default
+    backend it no longer imports pyplot on the first question (a user's own setting wins)."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("gradio")
+    pytest.importorskip("matplotlib")
+    from qa import web
+
+    monkeypatch.setenv("MPLBACKEND", "TkAgg")
+    web.server_environment()
+    assert os.environ["MPLBACKEND"] == "TkAgg"
+    monkeypatch.delenv("MPLBACKEND")
+    web.server_environment()
+    assert os.environ["MPLBACKEND"] == "agg"
+    event = ("import sys\nfrom gradio.utils import MatplotlibBackendMananger\n"
+             "with MatplotlibBackendMananger():\n    pass\n"
+             "print('matplotlib' in sys.modules, 'matplotlib.pyplot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", event], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "MPLBACKEND": "agg"})
+    assert out.stdout.split() == ["True", "False"], out.stderr[-2000:]
