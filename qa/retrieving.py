@@ -41,6 +41,8 @@ class Ranked:
     query_vec: np.ndarray | None = None
     # (passage idx, best cosine of one of its sentences): finer-grained than the passage vector
     sentence: list[tuple[int, float]] = field(default_factory=list)
+    # English: (passage idx, BM25 score) of the question's words against the passages' glosses
+    gloss: list[tuple[int, float]] = field(default_factory=list)
 
 
 class Retriever:
@@ -61,6 +63,7 @@ class Retriever:
         self.idf = lucene_idf(index.terms)
         self._unit_owner = np.repeat(np.arange(len(index.units)), [len(u) for u in index.units])
         self._hubness: dict[bool, Hubness] = {}  # plain / titled sentence vectors, on first use
+        self._gloss = None  # GlossBm25, built on the first English question
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, model: str | None = None, embedder=None,
@@ -129,7 +132,20 @@ class Retriever:
         bm25: list[tuple[int, float]] = []
         if matched:
             bm25 = self._bm25.top(matched, n)
-        return Ranked(dense, bm25, q_terms, matched, vec, sentence)
+        gloss = self._gloss_index().top(query, n) if need_bm25 and self._uses_glosses(language) else []
+        return Ranked(dense, bm25, q_terms, matched, vec, sentence, gloss)
+
+    def _uses_glosses(self, language: str) -> bool:
+        return self.index.lexicon is not None and self.fusion.gloss_weight.get(language, 0.0) > 0
+
+    def _gloss_index(self):
+        if self._gloss is None:
+            with self._lock:
+                if self._gloss is None:
+                    from qa.gloss_index import GlossBm25
+
+                    self._gloss = GlossBm25(self.index.terms, self.index.lexicon)
+        return self._gloss
 
     def _sentence_ranking(self, vec: np.ndarray, n: int, pool: list[int] | None = None
                           ) -> list[tuple[int, float]]:
@@ -217,8 +233,9 @@ class Retriever:
             return ranked.bm25
         f = self.fusion
         weights = [f.dense_weight.get(language, 1.0), f.bm25_weight.get(language, 1.0),
-                   f.sentence_weight.get(language, 0.0)]
-        rankings = [[i for i, _ in ranking] for ranking in (ranked.dense, ranked.bm25, ranked.sentence)]
+                   f.sentence_weight.get(language, 0.0), f.gloss_weight.get(language, 0.0)]
+        rankings = [[i for i, _ in ranking]
+                    for ranking in (ranked.dense, ranked.bm25, ranked.sentence, ranked.gloss)]
         return rrf(rankings, weights, f.rrf_k)
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:

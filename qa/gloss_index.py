@@ -1,0 +1,54 @@
+"""The English side of the bridge read the other way: each passage as the dictionary glosses of
+the headwords it holds (document translation), ranked by BM25 against an English question's
+own content words. Query translation (``Lexicon.translate``) keeps a few headwords per English
+phrase and misses a passage whose word the question paraphrases; the glosses of every headword
+a passage holds catch some of those. Retrieval fuses both (``qa.fusion``)."""
+
+from __future__ import annotations
+
+from qa.lexical import LocalBm25
+from qa.lexicon import Lexicon, english_words
+
+GLOSSES = 2  # first glosses of a headword read as its English (later ones drift: 為る "carry out")
+Headwords = dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]
+
+
+def headword_lemmas(lexicon: Lexicon, glosses: int = GLOSSES) -> Headwords:
+    """First Sudachi term of a headword -> [(its terms, the content lemmas of its first glosses)].
+    One-character Japanese headwords (米 "rice", 兆 "sign") are left out: their gloss is a guess."""
+    out: Headwords = {}
+    for headword, entry in lexicon.entries.items():
+        if not entry.terms or (entry.kind != "latin" and len(headword) < 2):
+            continue
+        lemmas = tuple(dict.fromkeys(w for g in entry.glosses[:glosses] for w, _, _ in english_words(g)))
+        if lemmas:
+            out.setdefault(entry.terms[0], []).append((entry.terms, lemmas))
+    return out
+
+
+def gloss_bags(doc_terms: list[list[str]], lexicon: Lexicon, glosses: int = GLOSSES) -> list[list[str]]:
+    """Each passage's English bag: the gloss lemmas of every headword whose Sudachi terms it
+    holds (once per headword; the document's Latin words are headwords of their own)."""
+    index = headword_lemmas(lexicon, glosses)
+    bags = []
+    for terms in doc_terms:
+        present = set(terms)
+        bag: list[str] = []
+        for t in dict.fromkeys(terms):
+            for headword_terms, lemmas in index.get(t, ()):
+                if all(x in present for x in headword_terms[1:]):
+                    bag.extend(lemmas)
+        bags.append(bag)
+    return bags
+
+
+class GlossBm25:
+    """BM25 over the passages' gloss bags, for English questions."""
+
+    def __init__(self, doc_terms: list[list[str]], lexicon: Lexicon, glosses: int = GLOSSES):
+        self._bm25 = LocalBm25(gloss_bags(doc_terms, lexicon, glosses))
+
+    def top(self, question: str, n: int) -> list[tuple[int, float]]:
+        """The ``n`` best passages for an English question's content words (passage idx, score)."""
+        words = [w for w, _, _ in english_words(question) if w in self._bm25.vocab]
+        return self._bm25.top(words, n) if words else []

@@ -1,0 +1,53 @@
+"""Passages read through their headwords' dictionary glosses (``qa.gloss_index``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from qa.gloss_index import GlossBm25, gloss_bags
+from qa.lexicon import Entry, Lexicon
+
+
+def _lexicon() -> Lexicon:
+    entries = {
+        "署名": Entry(("署名",), True, 2, ("signature", "signing", "autograph"), "word"),
+        "協定": Entry(("協定",), True, 3, ("agreement", "pact"), "word"),
+        "輸出": Entry(("輸出",), True, 2, ("export",), "word"),
+        "規制": Entry(("規制",), True, 2, ("regulation", "control"), "word"),
+        "輸出規制": Entry(("輸出", "規制"), False, 1, ("export control",), "word"),
+        "米": Entry(("米",), True, 5, ("rice",), "word"),  # one character: its gloss is a guess
+        "RCEP": Entry(("rcep",), True, 2, ("RCEP",), "latin"),
+    }
+    return Lexicon(entries, {})
+
+
+def test_a_passage_is_read_as_its_headwords_first_glosses():
+    docs = [["rcep", "協定", "署名"], ["輸出", "規制", "米"], ["規制"]]
+    bags = gloss_bags(docs, _lexicon())
+    assert bags[0] == ["rcep", "agreement", "pact", "signature", "sign"]  # two glosses a headword, lemmas
+    # a compound headword counts when all its terms are there; a one-character headword never
+    assert bags[1] == ["export", "export", "control", "regulation", "control"]
+    assert bags[2] == ["regulation", "control"]
+    assert gloss_bags(docs, _lexicon(), glosses=1)[0] == ["rcep", "agreement", "signature"]
+
+
+def test_english_words_find_the_passage_whose_glosses_hold_them():
+    docs = [["rcep", "協定", "署名"], ["輸出", "規制"], ["米"]]
+    index = GlossBm25(docs, _lexicon())
+    assert [i for i, _ in index.top("Who signed the agreement?", 5)] == [0]
+    assert [i for i, _ in index.top("Which export controls were tightened?", 5)] == [1]
+    assert index.top("What about rice?", 5) == []  # 米 is not glossed
+    assert index.top("?", 5) == []
+
+
+def test_only_english_questions_fuse_the_gloss_ranking(tiny_index, tiny_corpus, fake_embedder):
+    from qa.retrieving import Retriever
+
+    r = Retriever.load(index_dir=tiny_index, embedder=fake_embedder, corpus_dir=tiny_corpus)
+    lexicon = Lexicon({"紛争": Entry(("紛争",), True, 1, ("dispute", "conflict"), "word")}, {})
+    r.index = replace(r.index, lexicon=lexicon)
+    gloss = r.rank("How are trade conflicts settled?", language="en").gloss
+    assert gloss and all("紛争" in r.passages[i].text for i, _ in gloss)
+    assert r.rank("貿易紛争の解決", language="ja").gloss == []
+    r.fusion = replace(r.fusion, gloss_weight={"en": 0.0})
+    assert r.rank("How are trade conflicts settled?", language="en").gloss == []
