@@ -6,24 +6,41 @@ a passage holds catch some of those. Retrieval fuses both (``qa.fusion``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from qa.lexical import LocalBm25
 from qa.lexicon import Lexicon, english_words
 
 GLOSSES = 2  # first glosses of a headword read as its English (later ones drift: 為る "carry out")
-Headwords = dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]
 
 
-def headword_lemmas(lexicon: Lexicon, glosses: int = GLOSSES) -> Headwords:
-    """First Sudachi term of a headword -> [(its terms, the content lemmas of its first glosses)].
+@dataclass(frozen=True)
+class TermGlosses:
+    """What a Sudachi term brings to a passage's English bag: the gloss lemmas of the headwords
+    that are this term alone, and the headwords that start with it and need more terms."""
+
+    alone: tuple[str, ...]
+    compounds: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]  # (the other terms, lemmas)
+
+
+def headword_lemmas(lexicon: Lexicon, glosses: int = GLOSSES) -> dict[str, TermGlosses]:
+    """First Sudachi term of a headword -> what its headwords' first glosses say (content lemmas).
     One-character Japanese headwords (米 "rice", 兆 "sign") are left out: their gloss is a guess."""
-    out: Headwords = {}
+    alone: dict[str, list[str]] = {}
+    compounds: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
     for headword, entry in lexicon.entries.items():
         if not entry.terms or (entry.kind != "latin" and len(headword) < 2):
             continue
         lemmas = tuple(dict.fromkeys(w for g in entry.glosses[:glosses] for w, _, _ in english_words(g)))
-        if lemmas:
-            out.setdefault(entry.terms[0], []).append((entry.terms, lemmas))
-    return out
+        if not lemmas:
+            continue
+        first, rest = entry.terms[0], entry.terms[1:]
+        if rest:
+            compounds.setdefault(first, []).append((rest, lemmas))
+        else:
+            alone.setdefault(first, []).extend(lemmas)
+    return {t: TermGlosses(tuple(alone.get(t, ())), tuple(compounds.get(t, ())))
+            for t in alone.keys() | compounds.keys()}
 
 
 def gloss_bags(doc_terms: list[list[str]], lexicon: Lexicon, glosses: int = GLOSSES) -> list[list[str]]:
@@ -34,9 +51,11 @@ def gloss_bags(doc_terms: list[list[str]], lexicon: Lexicon, glosses: int = GLOS
     for terms in doc_terms:
         present = set(terms)
         bag: list[str] = []
-        for t in dict.fromkeys(terms):
-            for headword_terms, lemmas in index.get(t, ()):
-                if all(x in present for x in headword_terms[1:]):
+        for t in sorted(present & index.keys()):  # set operations keep a large corpus fast
+            found = index[t]
+            bag.extend(found.alone)
+            for rest, lemmas in found.compounds:
+                if present.issuperset(rest):
                     bag.extend(lemmas)
         bags.append(bag)
     return bags
