@@ -271,9 +271,7 @@ def server_environment() -> None:
 
 
 def _import_matplotlib() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("matplotlib") is not None:
+    with contextlib.suppress(ImportError):
         import matplotlib  # noqa: F401
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -47,10 +50,6 @@ def test_thumbs_only_when_feedback_is_kept_and_one_k_limit(tmp_path):
 def test_server_environment_keeps_gradio_events_from_importing_pyplot(monkeypatch):
     """Gradio wraps every event in a matplotlib backend switch; with the server's default
     backend it no longer imports pyplot on the first question (a user's own setting wins)."""
-    import os
-    import subprocess
-    import sys
-
     pytest.importorskip("gradio")
     pytest.importorskip("matplotlib")
     from qa import web
