@@ -75,12 +75,28 @@ def _quote_spans(text: str) -> list[Span]:
     return out
 
 
+_DIGIT = re.compile(r"[0-9０-９]")
+
+
+def _bracket_spans(text: str) -> list[Span]:
+    """A short noun phrase in brackets names what precedes it (新たな貿易政策（開かれた戦略的自律）):
+    no digits (dates and figures are numeric spans), no list, no clause."""
+    out = []
+    for m in _BRACKETS.finditer(text):
+        inner = m.group(1)
+        if (len(inner) <= 30 and "\n" not in inner and not re.search("[、。「」『』：:]", inner)
+                and not _DIGIT.search(inner) and _noun_like(inner, False)):
+            out.append(Span("name", inner, m.start(1), m.end(1), None, "quote"))
+    return out
+
+
 def name_spans(text: str) -> list[Span]:
-    """Proper-noun runs (unit place/person/org/proper), Latin names (latin), 「quoted」 terms (quote)."""
+    """Proper-noun runs (unit place/person/org/proper), Latin names (latin), 「quoted」 and
+    （bracketed） terms (quote)."""
     latin = _latin_spans(text)
     out: list[Span] = []
     seen: set[tuple[int, int]] = set()
-    for span in _proper_noun_spans(text) + latin + _quote_spans(text):
+    for span in _proper_noun_spans(text) + latin + _quote_spans(text) + _bracket_spans(text):
         inside_latin = span.unit != "latin" and any(
             w.start <= span.start and span.end <= w.end and (w.start, w.end) != (span.start, span.end)
             for w in latin)

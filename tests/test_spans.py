@@ -142,6 +142,16 @@ def test_names() -> None:
     assert "Future Tech Forum" in kinds("開催に合意した「Future Tech Forum」", "name")
 
 
+def test_a_bracketed_noun_phrase_is_a_name_but_figures_lists_and_clauses_are_not() -> None:
+    line = "• 新たな貿易政策を発表（開かれた戦略的自律）。"
+    span = next(s for s in typed_spans(line) if s.text == "開かれた戦略的自律")
+    assert (span.kind, span.unit, line[span.start:span.end]) == ("name", "quote", "開かれた戦略的自律")
+    for line in ("会合を開催（2021年3月）", "RCEP（日、中、韓、豪、NZ）", "輸出が増加（前年比で増えた）",
+                 "支援を拡充（ただし一部）", "（資料）IMF"):
+        inner = line[line.index("（") + 1:line.index("）")]
+        assert all(s.text != inner for s in typed_spans(line) if s.kind == "name"), line
+
+
 def test_bracketed_lists() -> None:
     span = only("QUAD（日・米・豪・印）首脳会合を開催", "list")
     assert [i.text for i in list_items(span)] == ["日", "米", "豪", "印"]
