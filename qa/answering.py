@@ -131,8 +131,7 @@ def pick_span(c: Candidate, question: Question) -> int | None:
     for i, col in enumerate(c.columns):
         if col and any(y in col for y in years):
             return i
-    asked = fold(question.text)
-    fresh = [i for i, s in enumerate(c.spans) if fold(s.text) not in asked]
+    fresh = [i for i, s in enumerate(c.spans) if not asks_for(s, question)]
     if not fresh:
         return None
     q = set(question.terms)
@@ -142,6 +141,18 @@ def pick_span(c: Candidate, question: Question) -> int | None:
         return len(q & line_terms(c.raw[max(0, s.start - 20):s.end + 20]))
 
     return max(fresh, key=lambda i: (around(i), -gap(c.raw, c.spans[i], q), -i))
+
+
+def asks_for(span: Span, question: Question) -> bool:
+    """Whether the question itself names the span, as written or, every content word of it,
+    through its terms (an English question's translations: "vaccine diplomacy" names 「ワクチン外交」)."""
+    if fold(span.text) in fold(question.text):
+        return True
+    if span.kind not in ("name", "list"):
+        return False  # a number is asked only as written: 「何年」 does not name 10年
+    named = set(question.terms)
+    content = [t for t in line_terms(span.text) if has_content([t])]
+    return bool(content) and all(t in named for t in content)
 
 
 def gap(raw: str, span: Span, terms: set[str]) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from qa.citations import display
 from qa.english import to_english
+from qa.span_names import list_items
 from qa.spans import Span, numeric_spans
 
 GLOSSARY_TERMS = 5
@@ -52,11 +53,19 @@ def short_answer(span: Span, column: str, language: str, lexicon=None, doc_year:
         return ShortAnswer(text)
     english = to_english(span, doc_year) if span.kind not in ("name", "list") else None
     if english is None and span.kind == "name":
-        english = (lexicon.english_name(span.text) if lexicon is not None else None) or (
-            span.text if _LATIN.search(span.text) else None)
+        english = _english_name(span.text, lexicon)
+    if english is None and span.kind == "list":
+        names = [_english_name(item.text, lexicon) for item in list_items(span)]
+        english = ", ".join(names) if names and all(names) else None
     if english and column:
         english = f"{english} ({_column_in_english(column, doc_year)})"
     return ShortAnswer(text, english or "")
+
+
+def _english_name(text: str, lexicon) -> str | None:
+    """A dictionary name (コーンウォール -> Cornwall) or the text itself when it is Latin."""
+    return (lexicon.english_name(text) if lexicon is not None else None) or (
+        text if _LATIN.search(text) else None)
 
 
 def _column_in_english(column: str, doc_year: int | None) -> str:

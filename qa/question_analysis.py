@@ -46,6 +46,7 @@ _COUNT_JA = {"か国": "か国", "カ国": "か国", "ヶ国": "か国", "品目
              "カ月": "か月", "年間": "年", "地域": "地域", "種類": "種類", "個": "", "段階": "段階",
              "メートル": "", "キロ": "", "トン": ""}
 _COUNT_JA_RX = "|".join(sorted(_COUNT_JA, key=len, reverse=True))
+_YEARS_COUNT_JA = r"(?:過去|ここ|この)何年|何年(?:ぶり|連続)"  # how many years, not which year
 _JA_RULES = _rules([
     ("percentage", [r"何(?:%|パーセント|割)",
                     r"(?:どの(?:くらい|程度)|どれ(?:くらい|だけ|ほど))(?:の割合)?を占め",
@@ -54,7 +55,8 @@ _JA_RULES = _rules([
     ("amount", [r"いくら|金額|[額費]は|額を|予算", r"規模(?!に関する|の)",
                 r"何(?:兆|億|万|千)?(?:円|ドル|ユーロ|ポンド|元)",
                 r"どれだけの(?:投資|資金|支出|予算)"]),
-    ("count", [rf"何(?:{_COUNT_JA_RX})", r"いくつ|数は|数を|どれだけの数|人口(?:は|って)"]),
+    ("count", [rf"何(?:{_COUNT_JA_RX})", r"いくつ|数は|数を|どれだけの数|人口(?:は|って)",
+               _YEARS_COUNT_JA]),
     ("year", [r"何年(?![代間前後度])|西暦"]),
     ("date", [r"いつ|何月|何日|時期|期間|日付|何年度|期限"]),
     ("name", [r"誰|何と(?:呼ば|いう|言う|称)|名称|(?:社|国|人|企業|団体)名|名前",
@@ -127,7 +129,10 @@ _EN_NOUN_Q = _rules([
 _EN_UNITS = [("ドル", r"dollars?|usd|\$"), ("円", r"\byen\b|jpy"), ("ユーロ", r"euros?|eur\b"),
              ("ポンド", r"pounds?|gbp"), ("元", r"yuan|rmb|cny"), ("%", r"percent|%|percentage|share|rate\b"),
              ("か国", r"countries|nations"), ("品目", r"products|goods"), ("社", r"companies|firms"),
-             ("件", r"cases|projects|deals"), ("人", r"people|persons|participants"), ("日", r"\bdays\b"),
+             ("件", r"cases|projects|deals"),
+             ("人", r"people|persons|participants|doctors|physicians|nurses|workers|employees|staff|"
+                   r"students|visitors|residents|citizens|patients"),
+             ("年", r"\byears\b"), ("日", r"\bdays\b"),
              ("か月", r"months"), ("分野", r"fields|sectors|areas"), ("エコノミー", r"economies"),
              ("本", r"executive orders|orders"), ("項目", r"principles|points")]
 _EN_SCALE = [("兆", r"trillion"), ("億", r"billion|hundred million")]
@@ -147,6 +152,8 @@ def _ja_unit(q: str, kind: str) -> tuple[str, str]:
         m = _COUNT_IN_JA.search(q)
         if m:
             return _COUNT_JA[m.group(1)], ""
+        if re.search(_YEARS_COUNT_JA, q):
+            return "年", ""
         m = re.search(r"(国|企業|品目|件)(?:・地域)?数", q)
         if m:
             return {"国": "か国", "企業": "社", "品目": "品目", "件": "件"}[m.group(1)], ""

@@ -25,6 +25,8 @@ _HIRAGANA_RUN = re.compile("[\u3041-\u309f]*")
 _RUN = re.compile(rf"{_ITEM}(?:、{_ITEM}){{2,}}")
 _LEAD_CUT = re.compile(r".*(?:は|が|を|に|で|も|と|の|や)")
 _TAIL_CUT = re.compile(r"(?:等|など|に関する|における|において|を|が|は|で|に|と|や|も|の).*$")
+# between the names of an enumeration: ASEANや中南米、アフリカ; 日本及び米国; 英・仏
+_NAME_JOIN = re.compile(r"\s*(?:、|・|や|及び|および|並びに|と|,|，)\s*")
 
 
 def _proper_noun_spans(text: str) -> list[Span]:
@@ -141,10 +143,34 @@ def _trimmed(text: str, start: int, end: int, n: float, sep: str) -> Span:
     return Span("list", text[start:end], start, end, n, sep)
 
 
-def list_spans(text: str) -> list[Span]:
+def _name_runs(text: str, names: list[Span]) -> list[Span]:
+    """Two or more place, organisation or proper names joined only by separators (、・や及びと):
+    「ASEANや中南米、アフリカ等」 lists three regions, which one name alone would not answer."""
+    usable = sorted((s for s in names if s.unit not in ("quote", "person")), key=lambda s: (s.start, -s.end))
+    out: list[Span] = []
+    run: list[Span] = []
+
+    def flush() -> None:
+        if len(run) >= 2:
+            out.append(Span("list", text[run[0].start:run[-1].end], run[0].start, run[-1].end,
+                            float(len(run)), "mixed"))
+        run.clear()
+
+    for span in usable:
+        if run and span.start < run[-1].end:
+            continue  # nested in the previous name
+        if run and not _NAME_JOIN.fullmatch(text[run[-1].end:span.start]):
+            flush()
+        run.append(span)
+    flush()
+    return out
+
+
+def list_spans(text: str, names: list[Span] | None = None) -> list[Span]:
     """Enumerations: items separated by 、 or ・ inside brackets (（日、中、韓、豪、NZ）, （日・米・豪・印）),
     and runs of three or more short noun phrases separated by 、 in running text (AI、量子情報、集積回路等).
-    The span covers the items only; ``unit`` is the separator; ``list_items`` splits it."""
+    The span covers the items only; ``unit`` is the separator; ``list_items`` splits it. With
+    ``names`` (``name_spans(text)``), runs of joined names too (``unit`` "mixed")."""
     out = _bracket_lists(text)
     covered = [(s.start, s.end) for s in out]
     for m in _RUN.finditer(text):
@@ -158,28 +184,40 @@ def list_spans(text: str) -> list[Span]:
         tail = _TAIL_CUT.search(last[1:])
         if tail:
             end -= len(last) - 1 - tail.start()
+        items = text[start:end].split("、")
+        while items and _dated(items[0]):  # 「2020年６月以降、A、B」: a time, not an item
+            start += len(items.pop(0)) + 1
         if any(s <= start and end <= e for s, e in covered) or start >= end:
             continue
-        items = text[start:end].split("、")
         if len(items) >= 3 and all(_noun_like(i, n == len(items) - 1) for n, i in enumerate(items)):
             out.append(_trimmed(text, start, end, float(len(items)), "、"))
+    covered = [(s.start, s.end) for s in out]
+    out += [r for r in _name_runs(text, names or [])
+            if not any(s <= r.start and r.end <= e for s, e in covered)]
     return out
+
+
+def _dated(item: str) -> bool:
+    return any(s.kind in ("date", "year") for s in numeric_spans(item))
 
 
 def list_items(span: Span) -> list[Span]:
     """The items of a list span, each with its own offsets (kind "item")."""
     out = []
     pos = span.start
-    for part in span.text.split(span.unit or "、"):
+    parts = (_NAME_JOIN.split(span.text) if span.unit == "mixed" else span.text.split(span.unit or "、"))
+    for part in parts:
+        at = span.text.index(part, pos - span.start)
         lead = len(part) - len(part.lstrip())
         item = part.strip()
         if item:
-            out.append(Span("item", item, pos + lead, pos + lead + len(item)))
-        pos += len(part) + 1
+            out.append(Span("item", item, span.start + at + lead, span.start + at + lead + len(item)))
+        pos = span.start + at + len(part)
     return out
 
 
 def typed_spans(text: str) -> list[Span]:
     """Every typed span of ``text`` (numeric kinds, then names and lists), sorted by start."""
-    spans = numeric_spans(text) + name_spans(text) + list_spans(text)
+    names = name_spans(text)
+    spans = numeric_spans(text) + names + list_spans(text, names)
     return sorted(spans, key=lambda s: (s.start, -(s.end - s.start), s.kind))

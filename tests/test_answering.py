@@ -184,6 +184,44 @@ def test_pick_span_prefers_the_name_next_to_the_question_words():
     assert c.spans[pick_span(c, q)].text in ("ミャンマー", "新疆ウイグル自治区")
 
 
+def test_pick_span_skips_what_the_question_names_itself():
+    from qa.features import Candidate
+    from qa.span_names import typed_spans
+    from qa.spans import matches
+
+    line = "2020年６月以降、ASEANや中南米、アフリカ等をターゲットに「ワクチン外交」を本格化。"
+    question = "Which regions did China target with its vaccine diplomacy?"
+    kind = answer_type(question, "en")
+    spans = tuple(s for s in typed_spans(line) if matches(kind, s))
+    assert "ワクチン外交" in [s.text for s in spans]
+    c = Candidate(_deck_passage(), 1, 0, 0, len(line), line, None, "", None, line, spans,
+                  ("",) * len(spans), np.zeros(len(FEATURES)))
+    # the question's translations name 「ワクチン外交」: it is what is asked about, not the answer
+    q = Question(question, "en", ["中国", "ワクチン", "外交", "地域"], None, kind)
+    assert c.spans[pick_span(c, q)].text == "ASEANや中南米、アフリカ"
+    # a number is not named by a term it shares with the question (何年 and 10年)
+    line = "※CVD措置の発動は過去10年なし"
+    question = "日本ではCVD措置は過去何年発動されていませんか"
+    kind = answer_type(question, "ja")
+    spans = tuple(s for s in typed_spans(line) if matches(kind, s))
+    c = Candidate(_deck_passage(), 1, 0, 0, len(line), line, None, "", None, line, spans,
+                  ("",) * len(spans), np.zeros(len(FEATURES)))
+    q = Question(question, "ja", ["cvd", "措置", "過去", "年", "発動"], None, kind)
+    assert c.spans[pick_span(c, q)].text == "10年"
+
+
+def test_a_list_of_names_renders_in_english_only_when_every_name_has_an_english_form():
+    from qa.lexicon import Entry, Lexicon
+    from qa.span_names import typed_spans
+
+    lexicon = Lexicon({"中南米": Entry(("中南米",), True, 1, ("Central and South America",), "word"),
+                       "アフリカ": Entry(("アフリカ",), True, 1, ("Africa",), "word")}, {})
+    span = next(s for s in typed_spans("ASEANや中南米、アフリカ等") if s.kind == "list")
+    assert short_answer(span, "", "en", lexicon).english == "ASEAN, Central and South America, Africa"
+    span = next(s for s in typed_spans("ASEANや中南米、ナミビア等") if s.kind == "list")
+    assert short_answer(span, "", "en", lexicon).english == ""  # ナミビア: no entry, no guess
+
+
 def test_short_answers_render_without_inventing():
     span = numeric_spans("総計６兆ドル規模")[0]
     assert short_answer(span, "", "ja").shown("ja") == span.text

@@ -26,6 +26,8 @@ JA_CASES = [
     ("ASEANの人口は？", "count", ""),
     ("大統領令は何本出されましたか。", "count", "本"),
     ("ガイダンスは何年に策定されましたか。", "year", ""),
+    ("CVD措置は過去何年発動されていませんか。", "count", "年"),  # how many years, not which
+    ("何年ぶりの開催ですか。", "count", "年"),
     ("日EU・EPAはいつ発効しましたか。", "date", ""),
     ("デジタル庁の新設の時期は？", "date", ""),
     ("日EU・EPAの発効日は？", "date", ""),
@@ -65,6 +67,8 @@ EN_CASES = [
     ("the FTA coverage ratio?", "percentage", "%"),
     ("How many countries received Chinese vaccines?", "count", "か国"),
     ("How many companies are CBPR-certified?", "count", "社"),
+    ("How many doctors does Indonesia have per person?", "count", "人"),  # not 6倍
+    ("How many years has Japan gone without a CVD measure?", "count", "年"),
     ("What number of items were judged sensitive?", "count", ""),
     ("In what year was the OECD guidance adopted?", "year", ""),
     ("When did the Japan-UK EPA enter into force?", "date", ""),

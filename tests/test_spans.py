@@ -168,6 +168,18 @@ def test_running_lists() -> None:
         "CPTPP、日米デジタル貿易協定、日英EPA、RCEP"]
 
 
+def test_names_joined_by_separators_are_a_list() -> None:
+    line = "2020年６月以降、ASEANや中南米、アフリカ等をターゲットに「ワクチン外交」を本格化。"
+    span = only(line, "list")
+    assert span.text == "ASEANや中南米、アフリカ" and span.value == 3
+    items = list_items(span)
+    assert [i.text for i in items] == ["ASEAN", "中南米", "アフリカ"]
+    assert all(line[i.start:i.end] == i.text for i in items)
+    assert kinds("日本及び米国、EUは合意", "list") == ["日本及び米国、EU"]
+    # names with other words between them are not an enumeration
+    assert kinds("米国は中国に対抗し、EUと連携", "list") == []
+
+
 HEADER = "(%) 2020年 2021年 (%) 2020年 2021年"
 
 
