@@ -27,6 +27,13 @@ _LEAD_CUT = re.compile(r".*(?:は|が|を|に|で|も|と|の|や)")
 _TAIL_CUT = re.compile(r"(?:等|など|に関する|における|において|を|が|は|で|に|と|や|も|の).*$")
 # between the names of an enumeration: ASEANや中南米、アフリカ; 日本及び米国; 英・仏
 _NAME_JOIN = re.compile(r"\s*(?:、|・|や|及び|および|並びに|と|,|，)\s*")
+# what may stand right before / after an enumeration of names: not a letter of the same word
+# (日EU: the run would start inside a name), only a particle, punctuation, or 等 after it
+_WORD_BEFORE = re.compile(r"[\u30a0-\u30ff\u3400-\u9fffA-Za-z0-9・]$")
+_WORD_AFTER = re.compile(r"^(?!等|など)[\u30a0-\u30ff\u3400-\u9fffA-Za-z0-9・]")
+# a katakana name right before a title is a person: オコンジョ新事務局長, バイデン大統領
+_TITLED = re.compile(r"(?<![\u30a0-\u30ff])([\u30a1-\u30fa][\u30a1-\u30fcー・]+)"
+                     r"(?=(?:新|前|元|現|次期)?(?:事務局長|大統領|首相|長官|議長|委員長|総裁|氏))")
 
 
 def _proper_noun_spans(text: str) -> list[Span]:
@@ -57,6 +64,10 @@ def _proper_noun_spans(text: str) -> list[Span]:
                     run.append((start, end, _SUBTYPE.get(pos[2], "proper")))
         flush()
     return out
+
+
+def _titled_spans(text: str) -> list[Span]:
+    return [Span("name", m.group(1), m.start(1), m.end(1), None, "person") for m in _TITLED.finditer(text)]
 
 
 def _latin_spans(text: str) -> list[Span]:
@@ -94,11 +105,12 @@ def _bracket_spans(text: str) -> list[Span]:
 
 def name_spans(text: str) -> list[Span]:
     """Proper-noun runs (unit place/person/org/proper), Latin names (latin), 「quoted」 and
-    （bracketed） terms (quote)."""
+    （bracketed） terms (quote), katakana names before a title (person)."""
     latin = _latin_spans(text)
     out: list[Span] = []
     seen: set[tuple[int, int]] = set()
-    for span in _proper_noun_spans(text) + latin + _quote_spans(text) + _bracket_spans(text):
+    for span in (_proper_noun_spans(text) + latin + _quote_spans(text) + _bracket_spans(text)
+                 + _titled_spans(text)):
         inside_latin = span.unit != "latin" and any(
             w.start <= span.start and span.end <= w.end and (w.start, w.end) != (span.start, span.end)
             for w in latin)
@@ -151,7 +163,8 @@ def _name_runs(text: str, names: list[Span]) -> list[Span]:
     run: list[Span] = []
 
     def flush() -> None:
-        if len(run) >= 2:
+        if (len(run) >= 2 and not _WORD_BEFORE.search(text[:run[0].start])
+                and not _WORD_AFTER.match(text[run[-1].end:])):
             out.append(Span("list", text[run[0].start:run[-1].end], run[0].start, run[-1].end,
                             float(len(run)), "mixed"))
         run.clear()

@@ -176,8 +176,18 @@ def test_names_joined_by_separators_are_a_list() -> None:
     assert [i.text for i in items] == ["ASEAN", "中南米", "アフリカ"]
     assert all(line[i.start:i.end] == i.text for i in items)
     assert kinds("日本及び米国、EUは合意", "list") == ["日本及び米国、EU"]
-    # names with other words between them are not an enumeration
+    # names with other words between them are not an enumeration, nor is a run that starts or
+    # ends inside a word (日EU・EPA is one agreement)
     assert kinds("米国は中国に対抗し、EUと連携", "list") == []
+    assert kinds("WTO交渉や日EU・EPAやAPEC CBPRの見直し", "list") == []
+
+
+def test_a_katakana_name_before_a_title_is_a_person() -> None:
+    spans = typed_spans("オコンジョ新事務局長の下、第12回WTO閣僚会合で改革")
+    assert ("オコンジョ", "person") in [(s.text, s.unit) for s in spans if s.kind == "name"]
+    # a country before a title stays a place: フランス大統領 is France's president
+    assert [(s.text, s.unit) for s in typed_spans("フランス大統領が訪日") if s.kind == "name"] == [
+        ("フランス", "place")]
 
 
 HEADER = "(%) 2020年 2021年 (%) 2020年 2021年"
