@@ -22,9 +22,9 @@ NUMERIC_KINDS = ("amount", "percentage", "date", "year", "count", "number")
 @dataclass(frozen=True)
 class Span:
     """A typed piece of the text. ``value`` is the number in base units (6兆 -> 6e12; a year -> 2020.0;
-    a percentage -> 30.0 for ３割), ``unit`` its canonical unit (ドル, %, か国, 年度; for names the
-    Sudachi subtype place/person/org/proper, or latin/quote; for lists the separator), ``scale`` the
-    Japanese scale word as written (兆, 億, 万, 割)."""
+    a percentage -> 30.0 for ３割), ``unit`` its canonical unit (ドル, %, か国, 年度; 第 for an
+    ordinal; for names the Sudachi subtype place/person/org/proper, or latin/quote; for lists the
+    separator), ``scale`` the Japanese scale word as written (兆, 億, 万, 割)."""
 
     kind: str
     text: str
@@ -170,7 +170,8 @@ def _numeric_candidates(norm: str) -> list[tuple[int, int, str, float | None, st
         value = _num(m["n"]) * _SCALES.get(m["s"] or "", 1.0) * (-1 if m["sign"] else 1)
         if m["n2"]:
             value += _num(m["n2"]) * _SCALES[m["s2"]]
-        found.append((m.start(), m.end(), "number", value, "", m["s"] or ""))
+        ordinal = norm[:m.start()].endswith("第")  # 第12回: which meeting, not how many of anything
+        found.append((m.start(), m.end(), "number", value, "第" if ordinal else "", m["s"] or ""))
     return found
 
 
@@ -222,7 +223,7 @@ def matches(answer_type: AnswerType | str, span: Span) -> bool:
     if kind == "place" and span.unit in ("person", "quote"):
         return False
     hint = getattr(answer_type, "unit", "")
-    if hint and span.kind in ("amount", "count", "percentage") and span.unit and hint != span.unit:
+    if hint and span.kind in ("amount", "count", "percentage", "number") and span.unit and hint != span.unit:
         return False
     return True
 

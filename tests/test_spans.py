@@ -119,7 +119,10 @@ def test_slide_numbers_do_not_swallow_years() -> None:
 
 
 def test_ordinals_are_not_counts() -> None:
-    assert [s.kind for s in numeric_spans("第12回WTO閣僚会議")] == ["number"]
+    spans = numeric_spans("第12回WTO閣僚会議")
+    assert [s.kind for s in spans] == ["number"]
+    assert matches(AnswerType("count"), spans[0])  # 第何回: which one
+    assert not matches(AnswerType("count", "人"), spans[0])  # how many people: not an ordinal
 
 
 def test_bare_era_axis_labels_are_not_years() -> None:
