@@ -66,7 +66,8 @@ _JA_RULES = _rules([
               r"タイトル|何の略|どこによる",
               r"どの(?:企業|会社|組織|機関|会合|場|委員会|法|協定|計画|報告)",
               r"どの(?:文書|制度|イニシア|プロジェクト|枠組|団体|人物)"]),
-    ("place", [r"どこ|場所|開催地|所在", r"どの(?:国|地域|都市|州|港)"]),
+    ("place", [r"どこ|場所|開催地|所在", r"どの(?:国|地域|都市|州|港)",
+               r"(?:国|国々|国・地域|加盟国|参加国|署名国|都市)を(?:教えて|挙げて)"]),
     ("list", [r"挙げ|主な|には何が|何があり|それぞれ|とは何と何",
               r"(?:どの|どのような)(?:分野|項目|品目)",
               r"(?:\d|[一二三四五六七八九十])つ(?:の|は)", r"\d(?:分野|品目|項目)"]),
@@ -83,7 +84,8 @@ _JA_NOUN_Q = _rules([  # 「…の規模は？」: a noun asked about, no questi
     ("place", [r"(?:場所|開催地|所在地)(?:は|って)?[？?]?$",
                r"(?:参加国|加盟国|署名国|対象国|国々|重点国|国・地域)(?:は|って)?[？?]?$"]),
     ("name", [r"(?:名称|名前|タイトル)(?:は|って)?[？?]?$"]),
-    ("definition", [r"とは[？?]?$", r"について(?:教えて(?:ください)?|説明して(?:ください)?)?[。？?]?$"]),
+    ("definition", [r"とは[？?]?$", r"について(?:教えて(?:ください)?|説明して(?:ください)?)?[。？?]?$",
+                    r"(?:目標|目的|内容|課題|方針|狙い|役割|要件|条件|理由)(?:は|って)[？?]?$"]),
 ])
 _WHAT_JA = re.compile(r"何(?:ですか|でしたか|か|でしょうか|なの)|は[？?]$")
 _LIST_NOUN_JA = re.compile(r"(?:分野|品目|項目|国々|措置|例|施策|取組|対象|柱|原則)(?:は|として|には)")
@@ -108,6 +110,7 @@ _EN_RULES = _rules([
               r"\bwhat (?:two|three|four|five|six) ",
               r"\bwhich (?:[\w-]+ ){0,3}(?:fields|sectors|areas|items|products|economies|measures)\b"]),
     ("place", [r"\bwhere\b|\bwhich (?:city|country|countries|region|place|location|state|province)\b",
+               r"^tell me (?:the |which )?(?:[\w-]+ ){0,3}(?:countries|nations|cities|regions|members)\b",
                r"\bin what (?:city|country)\b"]),
     ("name", [r"\bwho\b|\bwhom\b|\bwhat is (?:the )?name\b|\bwhat (?:is|was|are) .*\bcalled\b",
               r"\bstand for\b|\btitle\b",

@@ -19,6 +19,8 @@ JA_CASES = [
     ("貧困層の割合はどれくらいですか。", "percentage", "%"),
     ("国産化目標は何割ですか。", "percentage", "%"),
     ("エネルギー需要は2040年までにどれくらい増加しますか。", "percentage", "%"),  # like "how much grow"
+    ("RCEPに参加している国を教えてください", "place", ""),
+    ("2050年の目標は", "definition", ""),
     ("輸出はどのくらい減少しましたか。", "percentage", "%"),
     ("中国は何か国にワクチンを輸出しましたか。", "count", "か国"),
     ("環境物品は何品目ですか。", "count", "品目"),
@@ -69,6 +71,7 @@ EN_CASES = [
     ("the FTA coverage ratio?", "percentage", "%"),
     ("How many countries received Chinese vaccines?", "count", "か国"),
     ("How many companies are CBPR-certified?", "count", "社"),
+    ("Tell me the RCEP member countries", "place", ""),
     ("How many doctors does Indonesia have per person?", "count", "人"),  # not 6倍
     ("How many years has Japan gone without a CVD measure?", "count", "年"),
     ("What number of items were judged sensitive?", "count", ""),
