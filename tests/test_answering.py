@@ -121,6 +121,23 @@ def test_the_shipped_model_loads_and_was_fitted_by_cross_validation():
     assert model.provenance["cross_validated"]["ja"]["n"] > 100
 
 
+def test_a_heading_brings_the_line_under_it_unless_it_holds_the_asked_fact():
+    p = _deck_passage()  # lines: 重点6分野 / カーボンニュートラル、… / 2021年に4.2兆円を投じる。
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    lm = LanguageModel(None, None, 1.0, 1.0, second_margin=0.0)
+
+    def chosen(question: str, scores: list[float]) -> list[int]:
+        q = Question(question, "ja", ["重点"], None, answer_type(question, "ja"))
+        cands = candidates(q, hits, _lines(p), IDF)
+        return [c.position for c in choose_lines(cands, np.array(scores), q, lm)]
+
+    assert chosen("重点について教えて", [5.0, 1.0, 0.0]) == [0, 1]
+    # 「重点6分野」 answers "how many fields" itself (its 6分野 is the asked count)
+    assert chosen("重点は何分野ですか", [5.0, 1.0, 0.0]) == [0]
+    # a sentence is not a heading, however short
+    assert chosen("重点について教えて", [0.0, 1.0, 5.0]) == [2]
+
+
 def test_decide_orders_the_three_labels():
     lm = LanguageModel(None, None, abstain_at=0.8, hedge_at=0.5, second_margin=1.0)
     assert [decide(lm, p) for p in (0.1, 0.6, 0.9)] == ["high", "low", "abstain"]
