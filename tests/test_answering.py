@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa.answer_model import MODEL_FILE, AnswerModel, LanguageModel, LinearModel, load_model, save_model
-from qa.answering import choose_lines, decide, pick_span
+from qa.answering import choose_lines, decide, is_cut, is_heading, pick_span
 from qa.composing import GLOSSARY_LABEL, Quote, ShortAnswer, compose, short_answer
 from qa.confidence import QUESTION_FEATURES, has_content, missing_names, missing_numbers
 from qa.errors import AnswerModelError
@@ -136,6 +136,18 @@ def test_a_heading_brings_the_line_under_it_unless_it_holds_the_asked_fact():
     assert chosen("重点は何分野ですか", [5.0, 1.0, 0.0]) == [0]
     # a sentence is not a heading, however short
     assert chosen("重点について教えて", [0.0, 1.0, 5.0]) == [2]
+
+
+def test_a_line_broken_off_mid_sentence_brings_the_next_line():
+    text = "中国は国家基金を設置\n→半導体関連技術を中心に、集積回路の製造と設計に計５兆円を\n超える大規模投資"
+    p = Passage("S#1", "S", "中国の産業政策", text, 100, 100 + len(text))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    question = "中国の投資について教えて"
+    q = Question(question, "ja", ["中国", "投資"], None, answer_type(question, "ja"))
+    cands = candidates(q, hits, _lines(p), IDF)
+    assert not is_heading(cands[1]) and is_cut(cands[1])
+    lm = LanguageModel(None, None, 1.0, 1.0, second_margin=0.0)
+    assert [c.position for c in choose_lines(cands, np.array([0.0, 5.0, 1.0]), q, lm)] == [1, 2]
 
 
 def test_decide_orders_the_three_labels():
