@@ -23,12 +23,13 @@ from qa.confidence import Signals, fold, has_content, question_features
 from qa.features import Candidate, Question, candidates, line_terms
 from qa.question_analysis import answer_type
 from qa.records import Citation, Hit
-from qa.spans import Span
+from qa.spans import Span, table_cells
 
 MAX_EXTRA_LINES = {"list": 2, "also": 1}  # a list may need its next lines; a two-part question one
 HEADING_CHARS = 25
 _CLAUSE = re.compile("[。、，,]")
 _CUT_END = re.compile("[をにがはのとでやへも、，,]$")
+_DIGIT = re.compile(r"\d")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -130,6 +131,40 @@ def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
     return sorted(chosen, key=lambda c: (c.rank, c.position)) if len(chosen) > 1 else chosen
 
 
+def prefer_named_row(cands: list[Candidate], scores: np.ndarray, question: Question) -> np.ndarray:
+    """Read a table as a table: when the best line is a row and another row of the same table
+    has a label the question names (世界, 中国; "Japan" through its translation 日本), that row
+    is the one asked about and takes the lead."""
+    best = int(np.argmax(scores)) if len(scores) else -1
+    if best < 0 or cands[best].header is None:
+        return scores
+    asked = set(question.terms)
+    rows = [i for i, c in enumerate(cands) if c.header == cands[best].header]
+    named = max(rows, key=lambda i: (named_labels(cands[i].text, asked), scores[i]))
+    if named_labels(cands[named].text, asked) <= named_labels(cands[best].text, asked):
+        return scores
+    out = scores.copy()
+    out[named] = scores[best] + 1e-6
+    return out
+
+
+def _cell_labels(c: Candidate) -> dict[int, str]:
+    """The row label of each of a table row's spans (by position in ``c.spans``)."""
+    where = {(cell.span.start, cell.span.end): cell.label for cell in table_cells(c.raw, c.header_text)}
+    return {i: where.get((s.start, s.end), "") for i, s in enumerate(c.spans)}
+
+
+def named_labels(row: str, asked: set[str]) -> int:
+    """How many of a table row's labels (its cells that are not figures) the question names
+    whole: 「新興国・発展途上国」 is not named by a question that only says 発展 ("growth")."""
+    count = 0
+    for cell in row.split():
+        content = [t for t in line_terms(cell) if has_content([t])]
+        if content and not _DIGIT.search(cell) and all(t in asked for t in content):
+            count += 1
+    return count
+
+
 def is_heading(c: Candidate) -> bool:
     """A short label with no typed span the question asks for (「＜NECの取り組み(実証中)＞」,
     「医療アクセスへの格差」): it names a topic; the line under it says what about it. Measured
@@ -146,13 +181,19 @@ def is_cut(c: Candidate) -> bool:
 
 
 def pick_span(c: Candidate, question: Question) -> int | None:
-    """Which of the line's typed spans answers: the table column of the question's year, else,
-    of the spans the question does not itself name ("G7" in "where was the G7 summit"), the
-    one with most question terms around it, else the first."""
+    """Which of the line's typed spans answers: a table cell in the row label the question
+    names and the column of its year, else, of the spans the question does not itself name
+    ("G7" in "where was the G7 summit"), the one with most question terms around it, else the
+    first."""
     years = set(_YEAR.findall(question.text))
-    for i, col in enumerate(c.columns):
-        if col and any(y in col for y in years):
-            return i
+    cells = [i for i, col in enumerate(c.columns) if col]
+    if cells:
+        label = _cell_labels(c)
+        asked = set(question.terms)
+        named = [i for i in cells if named_labels(label.get(i, ""), asked)] or cells
+        in_year = [i for i in named if any(y in c.columns[i] for y in years)]
+        if in_year:
+            return in_year[0]
     fresh = [i for i, s in enumerate(c.spans) if not asks_for(s, question)]
     if not fresh:
         return None
@@ -211,7 +252,7 @@ def extract(g: Gathered, model: AnswerModel, lexicon=None, doc_year: int | None 
     if not g.candidates or not has_content(q.terms or []) and not q.english_words:
         return Extraction(NO_ANSWER[q.language], [], True, 0.0, "abstain")
     x = np.stack([c.x for c in g.candidates])
-    scores = lm.ranker.score(x)
+    scores = prefer_named_row(g.candidates, lm.ranker.score(x), q)
     p = probability(lm.abstention, question_features(q, g.signals, g.candidates, scores, g.idf))
     label = decide(lm, p)
     if label == "abstain":

@@ -195,6 +195,35 @@ def test_pick_span_prefers_the_table_column_of_the_question_year():
     assert c.spans[i].text == "6.0" and c.columns[i] == "2021年"
 
 
+def _row(text: str, header: str, position: int):
+    from qa.features import Candidate
+    from qa.spans import table_cells
+
+    cells = table_cells(text, header)
+    return Candidate(_deck_passage(), 1, position, 0, len(text), text, (0, 1), header, None, text,
+                     tuple(x.span for x in cells), tuple(x.column for x in cells), np.zeros(len(FEATURES)))
+
+
+def test_a_table_row_whose_label_the_question_names_takes_the_lead():
+    from qa.answering import prefer_named_row
+
+    header = "(%) 2020年 2021年 (%) 2020年 2021年"
+    rows = [_row("先進国 -4.7 5.1 新興国・発展途上国 -2.2 6.7", header, 0),
+            _row("米国 -3.5 6.4 中国 2.3 8.4", header, 1), _row("日本 -4.8 3.3", header, 2)]
+    # "What growth did the IMF project for China?": its translations name 中国, and 発展 ("growth")
+    # names no whole label (新興国・発展途上国)
+    china = "What growth did the IMF project for China?"
+    q = Question(china, "en", ["成長", "発展", "中国", "2021"], None, answer_type(china, "en"))
+    scores = prefer_named_row(rows, np.array([3.0, 2.0, 1.0]), q)
+    assert int(np.argmax(scores)) == 1
+    i = pick_span(rows[1], Question("2021年の中国の成長率は何％？", "ja", ["中国", "成長", "率"], None,
+                                    answer_type("2021年の中国の成長率は何％？", "ja")))
+    assert rows[1].spans[i].text == "8.4" and rows[1].columns[i] == "2021年"  # not the US's 6.4
+    # no row named: the ranker's order stands
+    none = Question("成長", "ja", ["成長"], None, answer_type("成長率は？", "ja"))
+    assert list(prefer_named_row(rows, np.array([3.0, 2.0, 1.0]), none)) == [3.0, 2.0, 1.0]
+
+
 def test_pick_span_prefers_the_name_next_to_the_question_words():
     from qa.features import Candidate
     from qa.segmenting import terms
