@@ -30,6 +30,7 @@ HEADING_CHARS = 25
 _CLAUSE = re.compile("[。、，,]")
 _CUT_END = re.compile("[をにがはのとでやへも、，,]$")
 _DIGIT = re.compile(r"\d")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&-]*[A-Z0-9][A-Za-z0-9&-]*")  # acronyms and names: TSMC, G7
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -113,8 +114,9 @@ def decide(lm: LanguageModel, p_unanswerable: float) -> str:
 def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
                  lm: LanguageModel) -> list[Candidate]:
     """The best line, plus for a list (or a two-part question) the next best lines within the
-    model's margin, and the line under it when it is only a heading or breaks off mid-sentence;
-    lines of one passage are kept in reading order."""
+    model's margin, the line under it when it is only a heading or breaks off mid-sentence, and
+    the heading above it when the question names that heading; lines of one passage are kept in
+    reading order."""
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
     best = cands[order[0]]
     kind = question.answer_type
@@ -128,6 +130,10 @@ def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
     if is_heading(best) or is_cut(best):
         chosen += [c for c in cands if c.passage.id == best.passage.id
                    and c.position == best.position + 1 and c not in chosen][:1]
+    above = [c for c in cands if c.passage.id == best.passage.id and c.position == best.position - 1]
+    if above and above[0] not in chosen and is_heading(above[0]) and named_labels(
+            above[0].text.replace(" ", ""), set(question.terms)):
+        chosen.append(above[0])  # the label the value sits under (「日英EPA」 over 「・2021年１月発効」)
     return sorted(chosen, key=lambda c: (c.rank, c.position)) if len(chosen) > 1 else chosen
 
 
@@ -213,6 +219,8 @@ def asks_for(span: Span, question: Question) -> bool:
         return True
     if span.kind not in ("name", "list"):
         return False  # a number is asked only as written: 「何年」 does not name 10年
+    if any(w.lower() in fold(span.text) for w in _LATIN_WORD.findall(question.text)):
+        return True  # 「台湾TSMC」 is the TSMC the question asks about, not its answer
     named = set(question.terms)
     content = [t for t in line_terms(span.text) if has_content([t])]
     return bool(content) and all(t in named for t in content)

@@ -268,6 +268,32 @@ def test_pick_span_skips_what_the_question_names_itself():
     assert c.spans[pick_span(c, q)].text == "10年"
 
 
+def test_a_name_holding_the_question_s_own_acronym_is_its_subject_not_its_answer():
+    from qa.answering import asks_for
+    from qa.span_names import name_spans
+
+    line = "• 台湾TSMCはファーウェイ等との取引を停止する一方、アリゾナ工場の建設を決定。"
+    spans = {s.text: s for s in name_spans(line)}
+    for question in ("TSMCはどこに工場を建設する？", "Who is the CEO of TSMC?"):
+        q = Question(question, "ja", ["tsmc", "工場", "建設"], None, answer_type(question, "ja"))
+        assert asks_for(spans["台湾TSMC"], q) and not asks_for(spans["アリゾナ"], q)
+    other = Question("どこに工場を建設する？", "ja", ["工場", "建設"], None, answer_type("どこ？", "ja"))
+    assert not asks_for(spans["台湾TSMC"], other)
+
+
+def test_a_value_under_a_label_the_question_names_is_quoted_with_its_label():
+    text = "日英EPA\n・2021年１月発効\nCPTPP\n・2018年12月発効"
+    p = Passage("S#1", "S", "EPA", text, 100, 100 + len(text))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    question = "日英EPAの発効はいつ？"
+    q = Question(question, "ja", ["日英", "epa", "発効"], None, answer_type(question, "ja"))
+    cands = candidates(q, hits, _lines(p), IDF)
+    lm = LanguageModel(None, None, 1.0, 1.0, second_margin=0.0)
+    assert [c.position for c in choose_lines(cands, np.array([0.0, 5.0, 0.0, 1.0]), q, lm)] == [0, 1]
+    # a label the question does not name is not quoted
+    assert [c.position for c in choose_lines(cands, np.array([0.0, 1.0, 0.0, 5.0]), q, lm)] == [3]
+
+
 def test_a_list_of_names_renders_in_english_only_when_every_name_has_an_english_form():
     from qa.lexicon import Entry, Lexicon
     from qa.span_names import typed_spans
