@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.features import QUESTION_TERMS, Candidate, Question, expects_span
+from qa.features import QUESTION_TERMS, Candidate, Question, expects_span, line_terms
 
 QUESTION_FEATURES = (
     "top_cos", "cos_margin", "sentence_cos", "missing_idf", "missing_idf_best", "missing_numbers",
     "missing_numbers_best", "missing_names", "untranslated", "no_typed_line", "best_untyped",
-    "best_score", "score_margin", "bm25_agrees",
+    "best_score", "score_margin", "bm25_agrees", "span_context",
 )
+SPAN_WINDOW = 20  # characters each side of a span, as ``answering.pick_span`` reads them
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9\-&]*[A-Z0-9][A-Za-z0-9\-&]*|[A-Z][a-z]+")
 _JA_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -75,6 +76,31 @@ def missing_idf(groups: tuple[tuple[str, ...], ...], passage_terms: set[str] | f
     return total
 
 
+def span_context(question: Question, top: Candidate | None, idf: dict[str, float]) -> float:
+    """For a question that wants a typed fact: the IDF-weighted share of what the question names
+    (its term groups, each at its rarest term's IDF) found within ``SPAN_WINDOW`` characters of
+    a span of the asked type in the best line, or in that row's table header; the best span
+    counts, and a line with no such span scores 0. A near miss often has a figure of the right
+    type in a line about something else (「120億ポンド」 for "the budget of Japan's Green Innovation
+    Fund"). 1.0 when the question wants no typed fact, and for English questions, whose terms
+    are dictionary translations: with them the signal withheld fewer unanswerable questions
+    (0.323 -> 0.277 over five reshuffled folds), while Japanese went 0.574 -> 0.794."""
+    if question.language == "en" or not expects_span(question.answer_type):
+        return 1.0
+    if top is None or not top.spans:
+        return 0.0
+    groups = question.term_groups or tuple((t,) for t in question.terms)
+    weighted = [(g, max(idf.get(t, 0.0) for t in g)) for g in groups]
+    weighted = [(g, w) for g, w in weighted if w > 0]
+    total = sum(w for _, w in weighted) or 1.0
+    header = line_terms(top.header_text) if top.header_text else frozenset()
+    best = 0.0
+    for span in top.spans:
+        near = line_terms(top.raw[max(0, span.start - SPAN_WINDOW):span.end + SPAN_WINDOW]) | header
+        best = max(best, sum(w for g, w in weighted if any(t in near for t in g)) / total)
+    return best
+
+
 def has_content(query_terms: list[str]) -> bool:
     """False for "?", "2021" or an emoji: nothing to look up."""
     return any(t not in QUESTION_TERMS and not _NUMERIC_TERM.match(t) for t in query_terms)
@@ -115,5 +141,6 @@ def question_features(question: Question, signals: Signals, ranked: list[Candida
         "no_typed_line": float(expects and not any(c.spans for c in ranked)),
         "best_untyped": float(expects and top is not None and not top.spans),
         "best_score": best, "score_margin": best - second, "bm25_agrees": float(signals.bm25_agrees),
+        "span_context": span_context(question, top, idf),
     }
     return np.array([values[n] for n in QUESTION_FEATURES], dtype=np.float64)

@@ -330,6 +330,34 @@ def test_compose_wording_follows_language_and_confidence():
     assert compose("en", "low", quotes).startswith("The document does not state this directly")
 
 
+def test_span_context_reads_what_the_question_names_around_the_figure():
+    from qa.confidence import span_context
+    from qa.features import Candidate
+    from qa.span_names import typed_spans
+    from qa.spans import matches
+
+    def top(line: str, kind) -> Candidate:
+        spans = tuple(s for s in typed_spans(line) if matches(kind, s))
+        return Candidate(_deck_passage(), 1, 0, 0, len(line), line, None, "", None, line, spans,
+                         ("",) * len(spans), np.zeros(len(FEATURES)))
+
+    question = "グリーンイノベーション基金の予算はいくらですか"
+    kind = answer_type(question, "ja")
+    q = Question(question, "ja", ["グリーン", "イノベーション", "基金", "予算"], None, kind)
+    idf = {"グリーン": 2.0, "イノベーション": 3.0, "基金": 2.0, "予算": 1.0}
+    near = top("グリーンイノベーション基金として2兆円の予算を確保。", kind)
+    far = top("英国はグリーン産業革命の計画で120億ポンドを投資", kind)
+    assert span_context(q, near, idf) == 1.0
+    assert span_context(q, far, idf) == 0.25  # only グリーン (2 of 8) near the figure
+    assert span_context(q, top("基金の創設。", kind), idf) == 0.0  # no figure at all
+    # no typed fact wanted, or an English question (translated terms): no signal
+    what = Question("基金とは", "ja", ["基金"], None, answer_type("基金とは何ですか", "ja"))
+    assert span_context(what, far, idf) == 1.0
+    en = Question("What is the fund's budget?", "en", ["基金", "予算"], None,
+                  answer_type("What is the fund's budget?", "en"))
+    assert span_context(en, far, idf) == 1.0
+
+
 def test_near_miss_details_are_found_missing():
     text = "RE100の参加企業数は、現在、世界で309企業、日本は54企業（21年4月時点）。18年3月時点で世界131企業"
     assert missing_numbers("RE100の参加企業数は2019年時点で何社？", text) == 1
