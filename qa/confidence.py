@@ -65,20 +65,27 @@ def missing_idf(groups: tuple[tuple[str, ...], ...], passage_terms: set[str] | f
     will do); a group counts when none of its terms occurs, at its rarest term's IDF (a term the
     document never uses counts as the rarest of all)."""
     rare = max(idf.values(), default=1.0)
-    total = 0.0
+    return sum(w for g, w in _weighted_groups(groups, idf, rare) if not any(t in passage_terms for t in g))
+
+
+def _weighted_groups(groups: tuple[tuple[str, ...], ...], idf: dict[str, float], rare: float
+                     ) -> list[tuple[tuple[str, ...], float]]:
+    """Each group's content terms (question words such as 何 or どこ left out) and its weight: its
+    rarest term's IDF, where a term the document never uses counts as the rarest of all."""
+    out = []
     for group in groups:
-        content = [t for t in group if t not in QUESTION_TERMS]
-        if not content or any(t in passage_terms for t in content):
+        content = tuple(t for t in group if t not in QUESTION_TERMS)
+        if not content:
             continue
         known = [idf[t] for t in content if t in idf]
         unknown = any(_JA_CHAR.search(t) or any(ch.isdigit() for ch in t) for t in content if t not in idf)
-        total += max(known + ([rare] if unknown or not known else []))
-    return total
+        out.append((content, max(known + ([rare] if unknown or not known else []))))
+    return out
 
 
 def span_context(question: Question, top: Candidate | None, idf: dict[str, float]) -> float:
     """For a question that wants a typed fact: the IDF-weighted share of what the question names
-    (its term groups, each at its rarest term's IDF) found within ``SPAN_WINDOW`` characters of
+    (its term groups, weighted as ``missing_idf`` weighs them) found within ``SPAN_WINDOW`` characters of
     a span of the asked type in the best line, or in that row's table header; the best span
     counts, and a line with no such span scores 0. A near miss often has a figure of the right
     type in a line about something else (「120億ポンド」 for "the budget of Japan's Green Innovation
@@ -90,8 +97,7 @@ def span_context(question: Question, top: Candidate | None, idf: dict[str, float
     if top is None or not top.spans:
         return 0.0
     groups = question.term_groups or tuple((t,) for t in question.terms)
-    weighted = [(g, max(idf.get(t, 0.0) for t in g)) for g in groups]
-    weighted = [(g, w) for g, w in weighted if w > 0]
+    weighted = _weighted_groups(groups, idf, max(idf.values(), default=1.0))
     total = sum(w for _, w in weighted) or 1.0
     header = line_terms(top.header_text) if top.header_text else frozenset()
     best = 0.0
