@@ -350,6 +350,11 @@ def test_span_context_reads_what_the_question_names_around_the_figure():
     assert span_context(q, near, idf) == 1.0
     assert span_context(q, far, idf) == 0.25  # only グリーン (2 of 8) near the figure
     assert span_context(q, top("基金の創設。", kind), idf) == 0.0  # no figure at all
+    # a word the document never uses is missing at the rarest IDF, not left out
+    where = "オーストラリアの首都はどこですか。"
+    off = Question(where, "ja", ["オーストラリア", "首都"], None, answer_type(where, "ja"))
+    jakarta = top("ジャカルタ首都圏の交通渋滞により、交通事故が多発。", off.answer_type)
+    assert span_context(off, jakarta, {"首都": 2.0, "交通": 1.0}) == 0.5
     # no typed fact wanted, or an English question (translated terms): no signal
     what = Question("基金とは", "ja", ["基金"], None, answer_type("基金とは何ですか", "ja"))
     assert span_context(what, far, idf) == 1.0

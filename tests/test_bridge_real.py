@@ -80,8 +80,11 @@ def test_off_topic_questions_are_never_answered_confidently(real_assistant, lang
         (a.question, a.confidence_label) for a in answers]
     withheld = [a for a in answers if a.abstained]
     assert all(a.answer == NO_ANSWER[language] and not a.citations for a in withheld)
-    # Japanese: all withheld; English (a weaker signal through the dictionary): most
-    assert len(withheld) >= (len(answers) if language == "ja" else len(answers) // 2)
+    # most are withheld, the rest hedged. Japanese withheld all five until the span-context
+    # signal: it withholds far more near misses (0.574 -> 0.794 of the gold set's unanswerable
+    # questions over five reshuffled folds) but raised the threshold, and 「オーストラリアの首都は
+    # どこですか。」 (首都 next to ジャカルタ in 「ジャカルタ首都圏」) is now hedged instead.
+    assert len(withheld) >= (len(answers) - 1 if language == "ja" else len(answers) // 2)
 
 
 def test_japanese_typed_question_opens_with_its_fact(real_assistant):
