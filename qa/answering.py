@@ -19,7 +19,7 @@ from qa.answer_model import AnswerModel, LanguageModel, probability
 from qa.answer_texts import NO_ANSWER
 from qa.citations import cite
 from qa.composing import Quote, ShortAnswer, compose, glossary, short_answer
-from qa.confidence import Signals, fold, has_content, question_features
+from qa.confidence import ACRONYM, Signals, fold, has_content, question_features
 from qa.features import Candidate, Question, candidates, line_terms
 from qa.question_analysis import answer_type
 from qa.records import Citation, Hit
@@ -30,7 +30,6 @@ HEADING_CHARS = 25
 _CLAUSE = re.compile("[。、，,]")
 _CUT_END = re.compile("[をにがはのとでやへも、，,]$")
 _DIGIT = re.compile(r"\d")
-_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&-]*[A-Z0-9][A-Za-z0-9&-]*")  # acronyms and names: TSMC, G7
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -127,13 +126,12 @@ def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
             break
         if cands[i].text != best.text:
             chosen.append(cands[i])
-    if is_heading(best) or is_cut(best):
-        chosen += [c for c in cands if c.passage.id == best.passage.id
-                   and c.position == best.position + 1 and c not in chosen][:1]
-    above = [c for c in cands if c.passage.id == best.passage.id and c.position == best.position - 1]
-    if above and above[0] not in chosen and is_heading(above[0]) and named_labels(
-            above[0].text.replace(" ", ""), set(question.terms)):
-        chosen.append(above[0])  # the label the value sits under (「日英EPA」 over 「・2021年１月発効」)
+    below, above = _neighbour(cands, best, 1), _neighbour(cands, best, -1)
+    if (is_heading(best) or is_cut(best)) and below is not None and below not in chosen:
+        chosen.append(below)
+    if above is not None and above not in chosen and is_heading(above) and names_whole(
+            above.text, set(question.terms)):
+        chosen.append(above)  # the label the value sits under (「日英EPA」 over 「・2021年１月発効」)
     return sorted(chosen, key=lambda c: (c.rank, c.position)) if len(chosen) > 1 else chosen
 
 
@@ -160,15 +158,21 @@ def _cell_labels(c: Candidate) -> dict[int, str]:
     return {i: where.get((s.start, s.end), "") for i, s in enumerate(c.spans)}
 
 
+def _neighbour(cands: list[Candidate], c: Candidate, step: int) -> Candidate | None:
+    """The candidate ``step`` lines below (or above) ``c`` in its passage, if it is one."""
+    return next((x for x in cands if x.passage.id == c.passage.id and x.position == c.position + step), None)
+
+
 def named_labels(row: str, asked: set[str]) -> int:
     """How many of a table row's labels (its cells that are not figures) the question names
     whole: 「新興国・発展途上国」 is not named by a question that only says 発展 ("growth")."""
-    count = 0
-    for cell in row.split():
-        content = [t for t in line_terms(cell) if has_content([t])]
-        if content and not _DIGIT.search(cell) and all(t in asked for t in content):
-            count += 1
-    return count
+    return sum(names_whole(cell, asked) for cell in row.split())
+
+
+def names_whole(text: str, asked: set[str]) -> bool:
+    """Every content term of ``text``, a label with no figure, is among the question's terms."""
+    content = [t for t in line_terms(text) if has_content([t])]
+    return bool(content) and not _DIGIT.search(text) and all(t in asked for t in content)
 
 
 def is_heading(c: Candidate) -> bool:
@@ -219,7 +223,7 @@ def asks_for(span: Span, question: Question) -> bool:
         return True
     if span.kind not in ("name", "list"):
         return False  # a number is asked only as written: 「何年」 does not name 10年
-    if any(w.lower() in fold(span.text) for w in _LATIN_WORD.findall(question.text)):
+    if any(w.lower() in fold(span.text) for w in ACRONYM.findall(question.text)):
         return True  # 「台湾TSMC」 is the TSMC the question asks about, not its answer
     named = set(question.terms)
     content = [t for t in line_terms(span.text) if has_content([t])]

@@ -24,7 +24,9 @@ QUESTION_FEATURES = (
 )
 SPAN_WINDOW = 20  # characters each side of a span, as ``answering.pick_span`` reads them
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9\-&]*[A-Z0-9][A-Za-z0-9\-&]*|[A-Z][a-z]+")
+_ACRONYM = r"[A-Za-z][A-Za-z0-9\-&]*[A-Z0-9][A-Za-z0-9\-&]*"  # CBAM, ASEAN5, TSMC, G7, J-Bridge
+ACRONYM = re.compile(_ACRONYM)
+_NAME = re.compile(rf"{_ACRONYM}|[A-Z][a-z]+")
 _JA_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _NUMERIC_TERM = re.compile(r"^[0-9.,%]+$")
 
