@@ -31,7 +31,8 @@ from pathlib import Path
 
 from qa.errors import LexiconError
 
-BUILDER_VERSION = 2  # 2: a kanji headword keeps the senses restricted to one of its readings (中国 "China")
+BUILDER_VERSION = 3  # 2: a kanji headword keeps the senses restricted to one of its readings (中国 "China");
+# 3: a state's name is also indexed under its country ("Republic of Korea" -> "korea")
 FORMAT = "qa-lexicon"
 DICTIONARY_PACKAGE = "jamdict-data"
 LICENCE = "JMdict/JMnedict, EDRDG, CC BY-SA 4.0 (https://www.edrdg.org/edrdg/licence.html)"

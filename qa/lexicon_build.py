@@ -29,19 +29,24 @@ _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&\-]*(?: [A-Za-z0-9][A-Za-z0-9&\-]*)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ROMAN = re.compile(r"^[IVX]+$")
 _HIRAGANA = re.compile(r"^[\u3041-\u309f]+$")
+_STATE_WORDS = frozenset({"republic", "kingdom", "state", "states", "commonwealth", "federation",
+                          "principality", "emirate", "sultanate"})
 
 
 def gloss_keys(gloss: str) -> list[tuple[str, int]]:
     """The phrase keys a raw gloss is indexed under, with a rank penalty: without its notes,
     with them ("(United States of) America"), the part before "of" when it has two words or
-    more ("United States of America" -> "united states"); and, ``SPLIT_PENALTY`` lower, each
+    more ("United States of America" -> "united states"), the country after a state's "of"
+    ("Republic of Korea" -> "korea"); and, ``SPLIT_PENALTY`` lower, each
     side of "and"/"or" ("iron and steel" -> "iron", "steel")."""
     keys: dict[str, int] = {}
     for g in (clean_gloss(gloss), clean_gloss(gloss, keep_notes=True)):
         if not g:
             continue
-        head = g.split(" of ")[0]
-        variants = [(g, 0)] + ([(head, 0)] if head != g and len(head.split()) >= 2 else [])
+        head, _, tail = g.partition(" of ")
+        variants = [(g, 0)] + ([(head, 0)] if tail and len(head.split()) >= 2 else [])
+        if tail and head.split()[-1].lower() in _STATE_WORDS:
+            variants.append((tail, 0))  # "Republic of Korea" is Korea (韓国 has no bare "Korea")
         variants += [(part, SPLIT_PENALTY) for part in _COORDINATION.split(g) if part != g]
         for text, penalty in variants:
             key = phrase_key(text)

@@ -106,8 +106,12 @@ _ERA_BASE = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
 _COUNT = re.compile(
     rf"(?P<pre>{_PRE})?{_NO_LATIN}(?<!第)(?P<n>{_NUM})(?P<s>[億万千])?\n?(?P<unit>{_alts(list(_COUNT_UNITS))})"
     rf"(?P<post>{_QUALIFIER}|後)?")
+# A bare number is a quantity, not a label: not a section number (Ⅶ－１①, １．, （２）), not the
+# head of a word (21世紀型, 5G, 14次): no letter or kanji may follow it.
 _NUMBER = re.compile(
-    rf"{_NO_LATIN}(?P<sign>-)?(?P<n>{_NUM})(?![\d年月日])(?P<s>[兆億万千])?(?:(?P<n2>{_NUM})(?P<s2>[億万千]))?")
+    rf"{_NO_LATIN}(?<![A-Za-z]-)(?<!\()(?P<sign>-)?(?P<n>{_NUM})(?![\d年月日])(?P<s>[兆億万千])?"
+    rf"(?:(?P<n2>{_NUM})(?P<s2>[億万千]))?(?![\dA-Za-z\u3400-\u9fff々①-⑳).])")
+_ORDINAL = re.compile(rf"(?<=第)(?P<n>{_NUM})")  # 第12回: which meeting, not how many of anything
 _SPAN_OF_YEARS = re.compile(  # 過去10年 (the past ten years): a duration, not a year
     rf"(?:(?<=過去)|(?<=直近)|(?<=今後)|(?<=最近)|(?<=向こう))(?P<n>\d{{1,3}})年(?P<post>{_QUALIFIER}|間)?")
 _KANJI_DIGIT = {k: i + 1 for i, k in enumerate("一二三四五六七八九")}
@@ -170,8 +174,9 @@ def _numeric_candidates(norm: str) -> list[tuple[int, int, str, float | None, st
         value = _num(m["n"]) * _SCALES.get(m["s"] or "", 1.0) * (-1 if m["sign"] else 1)
         if m["n2"]:
             value += _num(m["n2"]) * _SCALES[m["s2"]]
-        ordinal = norm[:m.start()].endswith("第")  # 第12回: which meeting, not how many of anything
-        found.append((m.start(), m.end(), "number", value, "第" if ordinal else "", m["s"] or ""))
+        found.append((m.start(), m.end(), "number", value, "", m["s"] or ""))
+    for m in _ORDINAL.finditer(norm):
+        found.append((m.start(), m.end(), "number", _num(m["n"]), "第", ""))
     return found
 
 

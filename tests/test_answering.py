@@ -242,6 +242,25 @@ def test_pick_span_prefers_the_name_next_to_the_question_words():
     assert c.spans[pick_span(c, q)].text in ("ミャンマー", "新疆ウイグル自治区")
 
 
+@pytest.mark.parametrize("question,language,terms", [
+    ("RE100に参加する日本企業は何社ですか", "ja", ["re100", "参加", "日本", "企業", "社"]),
+    ("How many Japanese companies take part in RE100?", "en", ["日本", "企業", "参加", "re100"]),
+])
+def test_pick_span_prefers_the_count_whose_clause_names_the_question_s_subject(question, language, terms):
+    from qa.features import Candidate
+    from qa.span_names import typed_spans
+    from qa.spans import matches
+
+    line = "• 参加企業数は、現在、世界で309企業、日本は54企業にまで拡大（21年4月時点）"
+    kind = answer_type(question, language)
+    spans = tuple(s for s in typed_spans(line) if matches(kind, s))
+    assert [s.text for s in spans][:2] == ["309企業", "54企業"]
+    c = Candidate(_deck_passage(), 1, 0, 0, len(line), line, None, "", None, line, spans,
+                  ("",) * len(spans), np.zeros(len(FEATURES)))
+    q = Question(question, language, terms, None, kind)
+    assert c.spans[pick_span(c, q)].text == "54企業"  # 世界で309企業 is the world's count
+
+
 def test_pick_span_skips_what_the_question_names_itself():
     from qa.features import Candidate
     from qa.span_names import typed_spans

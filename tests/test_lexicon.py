@@ -313,3 +313,13 @@ def test_glossary_reads_an_inflected_verb_by_its_dictionary_form():
     lex.entries["為る"] = Entry(("為る",), True, 9, ("carry out",), "word")
     lex.entries["停止"] = Entry(("停止",), True, 2, ("stoppage",), "word")
     assert lex.glosses("取引を停止する一方") == [("停止", "stoppage")]  # する is grammar here
+
+
+def test_a_state_s_name_is_also_its_country_s():
+    from qa.lexicon_build import gloss_keys
+
+    # JMdict glosses 韓国 "South Korea; Republic of Korea": "Korea" alone must find it
+    assert ("korea", 0) in gloss_keys("Republic of Korea")
+    assert ("china", 0) in gloss_keys("People's Republic of China")
+    assert [k for k, _ in gloss_keys("South Korea")] == ["south korea"]  # not "South Africa" -> Africa
+    assert [k for k, _ in gloss_keys("Ministry of Economy")] == ["ministry economy"]

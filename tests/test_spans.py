@@ -115,7 +115,19 @@ def test_numbers_inside_latin_names_are_not_numbers() -> None:
 
 def test_slide_numbers_do_not_swallow_years() -> None:
     spans = numeric_spans("１．2019年（日本議長）")
-    assert [(s.kind, s.text) for s in spans] == [("number", "１"), ("year", "2019年")]
+    assert [(s.kind, s.text) for s in spans] == [("year", "2019年")]  # １． numbers a bullet
+
+
+@pytest.mark.parametrize("line", ["Ⅶ－１①．WTOの３つの機能", "Ⅳ－４．経済安全保障", "（２）グリーン",
+                                  "21世紀型の自由で公正なルール", "5G網の整備", "14次計画"])
+def test_labels_and_word_heads_are_not_numbers(line: str) -> None:
+    # "how many members does the WTO have" must not be answered by the section number １
+    assert [s.text for s in numeric_spans(line) if s.kind == "number"] == []
+
+
+def test_bare_numbers_that_are_quantities_stay() -> None:
+    spans = numeric_spans("日本 -4.8 3.3、比率は5.2。総人口2億5000万の")
+    assert [s.text for s in spans if s.kind == "number"] == ["-4.8", "3.3", "5.2", "2億5000万"]
 
 
 def test_ordinals_are_not_counts() -> None:
