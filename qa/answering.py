@@ -218,10 +218,11 @@ def pick_span(c: Candidate, question: Question) -> int | None:
 
 
 def in_clause(raw: str, span: Span, terms: set[str]) -> int:
-    """Question terms in the span's own clause (between 、/。/line breaks), the span left out:
-    in 「世界で309企業、日本は54企業」 the Japanese count is the one whose clause names 日本."""
-    start = max(raw.rfind(ch, 0, span.start) for ch in "、。，,\n") + 1
-    ends = [i for i in (raw.find(ch, span.end) for ch in "、。，,\n") if i >= 0]
+    """Question terms in the span's own clause (between 、 and 。; a slide's line break is not a
+    clause break), the span left out: in 「世界で309企業、日本は54企業」 the Japanese count is the
+    one whose clause names 日本."""
+    start = max(raw.rfind(ch, 0, span.start) for ch in "、。，,") + 1
+    ends = [i for i in (raw.find(ch, span.end) for ch in "、。，,") if i >= 0]
     clause = raw[start:span.start] + " " + raw[span.end:min(ends, default=len(raw))]
     return len(terms & line_terms(clause))
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.features import QUESTION_TERMS, Candidate, Question, expects_span, line_terms
+from qa.text import fold, number_forms, question_numbers
 
 QUESTION_FEATURES = (
     "top_cos", "cos_margin", "sentence_cos", "missing_idf", "missing_idf_best", "missing_numbers",
@@ -23,7 +24,6 @@ QUESTION_FEATURES = (
     "best_score", "score_margin", "bm25_agrees", "span_context",
 )
 SPAN_WINDOW = 20  # characters each side of a span, as ``answering.pick_span`` reads them
-_DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _ACRONYM = r"[A-Za-z][A-Za-z0-9\-&]*[A-Z0-9][A-Za-z0-9\-&]*"  # CBAM, ASEAN5, TSMC, G7, J-Bridge
 ACRONYM = re.compile(_ACRONYM)
 _NAME = re.compile(rf"{_ACRONYM}|[A-Z][a-z]+")
@@ -31,23 +31,10 @@ _JA_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _NUMERIC_TERM = re.compile(r"^[0-9.,%]+$")
 
 
-def fold(text: str) -> str:
-    """NFKC, no whitespace, lower case: how question details are looked up in passages."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
-
-
-def number_forms(number: str) -> set[str]:
-    """How the deck may write a number: a year 2021 also as 21年, ’21 or FY21."""
-    forms = {number}
-    if len(number) == 4 and number[:2] in ("19", "20"):
-        forms |= {number[2:] + "年", "’" + number[2:], "'" + number[2:]}
-    return forms
-
-
 def missing_numbers(question: str, passage_text: str) -> int:
     """Numbers of the question (years, counts) that the passages never write."""
-    q, text = fold(question), fold(passage_text)
-    return sum(1 for n in set(_DIGITS.findall(q)) if not any(f in text for f in number_forms(n)))
+    text = fold(passage_text)
+    return sum(1 for n in question_numbers(question) if not any(f in text for f in number_forms(n)))
 
 
 def missing_names(question: str, passage_text: str, language: str = "ja") -> int:

@@ -24,6 +24,7 @@ from qa.records import Hit, Passage
 from qa.segmenting import terms
 from qa.span_names import typed_spans
 from qa.spans import Span, matches, numeric_spans, table_cells
+from qa.text import numbers_written, question_numbers
 
 TABLE_ROW = re.compile(r"^\S.{0,30}?(\s+[-−▲]?[0-9０-９][0-9０-９.,]*%?){1,}\s*$")
 TABLE_HEADER = re.compile(r"(\(%\)|（%）|[0-9]{4}\s*年.*[0-9]{4}\s*年)")
@@ -45,7 +46,7 @@ QUESTION_TERMS = frozenset(
 FEATURES = (
     "cos", "titled_cos", "prev_cos", "first", "lex", "prev_lex", "context_lex", "title_lex",
     "novelty", "answer_like", "label_like", "type_match", "type_missing", "inv_rank", "row",
-    "header", "heading", "caption", "latin", "length", "doc_english", "row_lex",
+    "header", "heading", "caption", "latin", "length", "doc_english", "row_lex", "numbers",
 )
 
 
@@ -246,6 +247,7 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
     asked = set(question.terms)
     names = _wants_names(question.answer_type)
     asks_source = bool(_ASKS_SOURCE.search(question.text))
+    asked_numbers = question_numbers(question.text)
     for hit_id, rank, continued in with_table_continuations(hits[:top_passages], lines, following):
         passage, spans, vecs, tvecs = lines(hit_id)
         q = question.vector
@@ -305,6 +307,7 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
                 doc_english=doc_english(question, text),
                 # what names a table row (its label, not its header): 中国 in 「米国 -3.5 6.4 中国 2.3 8.4」
                 row_lex=weights.coverage(line_terms(text)) if row else 0.0,
+                numbers=numbers_written(asked_numbers, ctx),
             ))
     if not raw:
         return []

@@ -1,8 +1,10 @@
-"""Display text of the flattened slides: lines broken mid-word joined, with an offset map."""
+"""Text of the flattened slides: lines broken mid-word joined (with an offset map), and the
+folding and number forms by which a question's details are looked up in it."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Markers that begin a new bullet, caption or note even without a leading space.
 UNIT_START = re.compile(r"^(\s|[•■□●○◆◇▶►・※⇒→①-⑳]|（資料）|\(資料\)|（参考）|（注）)")
@@ -39,3 +41,35 @@ def join_with_map(raw: str) -> tuple[str, list[int]]:
 
 def join_lines(raw: str) -> str:
     return join_with_map(raw)[0]
+
+
+_DIGITS = re.compile(r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![\dA-Za-z])")  # not the 100 of RE100, the 7 of G7
+
+
+def fold(text: str) -> str:
+    """NFKC, no whitespace, lower case: how question details are looked up in passages."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def number_forms(number: str) -> set[str]:
+    """How the deck may write a number: a year 2021 also as 21年, ’21 or FY21."""
+    forms = {number}
+    if len(number) == 4 and number[:2] in ("19", "20"):
+        forms |= {number[2:] + "年", "’" + number[2:], "'" + number[2:]}
+    return forms
+
+
+def question_numbers(question: str) -> set[str]:
+    """The numbers a question writes (years, counts), after NFKC; a name's digits (RE100, G7,
+    COP26) are the name's, not numbers."""
+    return set(_DIGITS.findall(unicodedata.normalize("NFKC", question)))
+
+
+def numbers_written(numbers: set[str], text: str) -> float:
+    """Share of the question's numbers (a year, a count) the line writes, in any of the deck's
+    forms (2018 as 18年): "as of March 2018" is the line 「18年3月時点で…」, not today's figure.
+    0 for a question without numbers."""
+    if not numbers:
+        return 0.0
+    folded = fold(text)
+    return sum(any(f in folded for f in number_forms(n)) for n in numbers) / len(numbers)

@@ -251,7 +251,7 @@ def test_pick_span_prefers_the_count_whose_clause_names_the_question_s_subject(q
     from qa.span_names import typed_spans
     from qa.spans import matches
 
-    line = "• 参加企業数は、現在、世界で309企業、日本は54企業にまで拡大（21年4月時点）"
+    line = "• 参加企業数は、現在、世界で309企業、日本\nは54企業にまで拡大（21年4月時点）"  # the deck's break
     kind = answer_type(question, language)
     spans = tuple(s for s in typed_spans(line) if matches(kind, s))
     assert [s.text for s in spans][:2] == ["309企業", "54企業"]
@@ -389,3 +389,14 @@ def test_near_miss_details_are_found_missing():
     assert missing_names("ASEAN5の成長率は？", "ASEANの成長") == 1
     assert missing_names("What does the document say about trade?", "貿易", "en") == 0
     assert not has_content(["2021"]) and has_content(["半導体"])
+
+
+def test_the_line_that_writes_the_question_s_date_is_marked():
+    from qa.text import numbers_written, question_numbers
+
+    asked = question_numbers("How many companies had joined RE100 as of March 2018?")
+    assert numbers_written(asked, "（18年3月時点で世界131企業、日本6企業）") == 1.0  # 2018 as 18年
+    assert numbers_written(asked, "世界で309企業、日本は54企業にまで拡大（21年4月時点）") == 0.0
+    assert numbers_written(question_numbers("2020年と2021年の成長率は？"), "2021年 6.0") == 0.5
+    assert question_numbers("What is RE100 and G7?") == set()  # a name's digits are the name's
+    assert numbers_written(set(), "2021年") == 0.0  # no numbers asked: no signal
