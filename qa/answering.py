@@ -21,8 +21,9 @@ from qa.citations import cite
 from qa.composing import Quote, ShortAnswer, compose, glossary, short_answer
 from qa.confidence import ACRONYM, Signals, fold, has_content, question_features
 from qa.features import Candidate, Question, candidates, line_terms
-from qa.question_analysis import answer_type
+from qa.question_analysis import answer_type, asked_acronym
 from qa.records import Citation, Hit
+from qa.span_names import expansion_spans
 from qa.spans import Span, table_cells
 
 MAX_EXTRA_LINES = {"list": 2, "also": 1}  # a list may need its next lines; a two-part question one
@@ -152,6 +153,27 @@ def prefer_named_row(cands: list[Candidate], scores: np.ndarray, question: Quest
     return out
 
 
+def expansion_of(c: Candidate, acronym: str, language: str) -> Span | None:
+    """What the line spells ``acronym`` out as, in the question's script when it can: an English
+    reader gets 「Cross-Border Privacy Rules」 before 「APEC越境プライバシールール」."""
+    spans = expansion_spans(c.raw, acronym)
+    spans.sort(key=lambda s: s.text.isascii() != (language == "en"))
+    return spans[0] if spans else None
+
+
+def prefer_expansion(cands: list[Candidate], scores: np.ndarray, acronym: str, language: str) -> np.ndarray:
+    """"What does CBPR stand for?": a line that spells the acronym out takes the lead (one in the
+    question's script first), however the ranker placed it."""
+    spelled = {i: expansion_of(c, acronym, language) for i, c in enumerate(cands)}
+    spelled = {i: s for i, s in spelled.items() if s is not None}
+    if not spelled:
+        return scores
+    lead = max(spelled, key=lambda i: (spelled[i].text.isascii() == (language == "en"), scores[i]))
+    out = scores.copy()
+    out[lead] = float(np.max(scores)) + 1e-6
+    return out
+
+
 def _cell_labels(c: Candidate) -> dict[int, str]:
     """The row label of each of a table row's spans (by position in ``c.spans``)."""
     where = {(cell.span.start, cell.span.end): cell.label for cell in table_cells(c.raw, c.header_text)}
@@ -275,9 +297,14 @@ def extract(g: Gathered, model: AnswerModel, lexicon=None, doc_year: int | None 
     if not g.candidates or not has_content(q.terms or []) and not q.english_words:
         return Extraction(NO_ANSWER[q.language], [], True, 0.0, "abstain")
     x = np.stack([c.x for c in g.candidates])
+    acronym = asked_acronym(q.text)
     scores = prefer_named_row(g.candidates, lm.ranker.score(x), q)
+    if acronym:
+        scores = prefer_expansion(g.candidates, scores, acronym, q.language)
     p = probability(lm.abstention, question_features(q, g.signals, g.candidates, scores, g.idf))
     label = decide(lm, p)
+    if acronym and not any(expansion_of(c, acronym, q.language) for c in g.candidates):
+        label = "abstain"  # asked what RCEP stands for, and no line the search found spells it out
     if label == "abstain":
         return Extraction(NO_ANSWER[q.language], [], True, 1.0 - p, label)
     chosen = choose_lines(g.candidates, scores, q, lm)
@@ -285,9 +312,10 @@ def extract(g: Gathered, model: AnswerModel, lexicon=None, doc_year: int | None 
     best = chosen[0] if len(chosen) == 1 else g.candidates[int(np.argmax(scores))]
     short, highlight = None, None
     i = pick_span(best, q) if label == "high" else None
-    if i is not None:
-        span = best.spans[i]
-        short = short_answer(span, best.columns[i], q.language, lexicon, doc_year)
+    spelled = expansion_of(best, acronym, q.language) if acronym and label == "high" else None
+    if spelled is not None or i is not None:
+        span = spelled or best.spans[i]
+        short = short_answer(span, "" if spelled else best.columns[i], q.language, lexicon, doc_year)
         highlight = (best.start + span.start, best.start + span.end)
     gloss = glossary(quotes, lexicon) if q.language == "en" else ""
     text = compose(q.language, label, quotes, short, gloss)

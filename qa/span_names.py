@@ -6,6 +6,7 @@ Offsets are into the original text, as in ``qa.spans`` (whose ``Span`` these ret
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from qa.spans import Span, numeric_spans
 from qa.text import join_with_map
@@ -234,3 +235,36 @@ def typed_spans(text: str) -> list[Span]:
     names = name_spans(text)
     spans = numeric_spans(text) + names + list_spans(text, names)
     return sorted(spans, key=lambda s: (s.start, -(s.end - s.start), s.kind))
+
+
+_SMALL_WORDS = frozenset({"of", "with", "and", "for", "the", "on", "in", "to", "a", "an", "at", "by"})
+_EXPANSION_AFTER = r"\s*[:：]\s*(?P<after>[A-Za-z][A-Za-z\- ]*[A-Za-z]|[^\s、。，,（）()「」:：]{2,40})"
+_EXPANSION_BEFORE = r"(?P<before>[^\s、。，,（）()「」『』•→:：]{2,40})[（(]\s*"
+
+
+def expansion_spans(text: str, acronym: str) -> list[Span]:
+    """What ``acronym`` stands for where the text spells it out: 「サプライチェーン強靱化
+    イニシアティブ（SCRI)」, 「CBPR: Cross-Border Privacy Rules」, 「J-Bridge：Japan Innovation
+    Bridge」, or Latin words whose initials spell it (Data Free Flow with Trust); unit
+    "expansion", offsets into ``text``, full-width forms matched too."""
+    from qa.spans import normalize
+
+    joined, joined_at = join_with_map(text)  # the deck wraps 「データ・フリー・フロー・ウィズ・\nトラスト」
+    norm, norm_at = normalize(joined)
+    index = [joined_at[i] for i in norm_at[:-1]]
+    acr = re.escape(unicodedata.normalize("NFKC", acronym))
+    out = []
+    for rx in (rf"(?<![A-Za-z0-9]){acr}(?![A-Za-z0-9]){_EXPANSION_AFTER}",
+               rf"{_EXPANSION_BEFORE}{acr}\s*[)）:：]"):
+        for m in re.finditer(rx, norm, flags=re.IGNORECASE):
+            group = "after" if "after" in m.groupdict() else "before"
+            a, b = m.start(group), m.end(group)
+            start, end = index[a], index[b - 1] + 1
+            if text[start:end].strip():
+                out.append(Span("name", text[start:end], start, end, None, "expansion"))
+    letters = re.sub(r"[^A-Z0-9]", "", unicodedata.normalize("NFKC", acronym).upper())
+    for latin in _latin_spans(text):  # Data Free Flow with Trust, wherever it stands: DFFT
+        words = [w for w in re.split(r"[\s\-]+", latin.text) if w and w.lower() not in _SMALL_WORDS]
+        if len(words) > 1 and "".join(w[0] for w in words).upper() == letters:
+            out.append(Span("name", latin.text, latin.start, latin.end, None, "expansion"))
+    return list({(s.start, s.end): s for s in out}.values())

@@ -400,3 +400,20 @@ def test_the_line_that_writes_the_question_s_date_is_marked():
     assert numbers_written(question_numbers("2020年と2021年の成長率は？"), "2021年 6.0") == 0.5
     assert question_numbers("What is RE100 and G7?") == set()  # a name's digits are the name's
     assert numbers_written(set(), "2021年") == 0.0  # no numbers asked: no signal
+
+
+def test_a_line_that_spells_the_acronym_out_leads_in_the_reader_s_script():
+    from qa.answering import expansion_of, prefer_expansion
+    from qa.features import Candidate
+
+    lines = ["CBPRは、APECにおける任意参加のプライバシー保護枠組み",
+             "APEC越境プライバシールール（CBPR）の活用",
+             "CBPR: Cross-Border Privacy Rules"]
+    x = np.zeros(len(FEATURES))
+    cands = [Candidate(_deck_passage(), 1, j, 0, len(t), t, None, "", None, t, (), (), x)
+             for j, t in enumerate(lines)]
+    scores = np.array([3.0, 1.0, 0.5])
+    assert int(np.argmax(prefer_expansion(cands, scores, "CBPR", "en"))) == 2
+    assert int(np.argmax(prefer_expansion(cands, scores, "CBPR", "ja"))) == 1
+    assert expansion_of(cands[0], "CBPR", "en") is None
+    assert list(prefer_expansion(cands, scores, "RCEP", "en")) == list(scores)  # nothing spelled out

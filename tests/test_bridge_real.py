@@ -91,3 +91,19 @@ def test_japanese_typed_question_opens_with_its_fact(real_assistant):
     answer = real_assistant.ask("米国「救済」計画の規模はいくらですか。")
     assert answer.answer.startswith("1.9兆ドル"), answer.answer
     assert answer.short_answer == "1.9兆ドル" and answer.confidence_label == "high"
+
+
+@pytest.mark.parametrize("question, expansion", [
+    ("What does CBPR stand for?", "Cross-Border Privacy Rules"),  # the Latin form for an English reader
+    ("SCRIとは何の略称ですか。", "サプライチェーン強靱化イニシアティブ"),
+])
+def test_an_acronym_is_answered_by_what_the_deck_spells_it_out_as(confident_assistant, question, expansion):
+    answer = confident_assistant.ask(question)
+    assert answer.short_answer.startswith(expansion), answer.answer
+    assert expansion in answer.citations[0].quote
+
+
+def test_an_acronym_the_deck_never_spells_out_is_not_answered(real_assistant):
+    # the deck uses RCEP everywhere but never expands it: "GDP" from its first line is no answer
+    answer = real_assistant.ask("What does RCEP stand for?")
+    assert answer.abstained and answer.answer == NO_ANSWER["en"]

@@ -152,3 +152,20 @@ def test_typed_flag_and_kinds() -> None:
 def test_empty_question_is_other() -> None:
     assert answer_type("", "ja").kind == "other"
     assert answer_type("", "en").kind == "other"
+
+
+@pytest.mark.parametrize("question, acronym", [
+    ("What does CBPR stand for?", "CBPR"),
+    ("What does J-Bridge stand for?", "J-Bridge"),
+    ("SCRIとは何の略称ですか。", "SCRI"),
+    ("ＤＦＦＴの正式名称は？", "DFFT"),
+    ("What is the full name of the RCEP agreement?", "RCEP"),
+    ("What is CBPR?", None),  # a definition, not an expansion
+    ("What do CBPR and DFFT stand for?", None),  # two: not one expansion to look for
+    ("What does the G7 stand for?", None),  # a name with a number, not an acronym to spell out
+])
+def test_asked_acronym(question: str, acronym: str | None) -> None:
+    from qa.question_analysis import asked_acronym
+
+    assert asked_acronym(question) == acronym
+

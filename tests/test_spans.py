@@ -270,3 +270,24 @@ def test_a_slide_wrap_inside_a_word_does_not_cut_a_name():
     assert "コロ" not in {s.text for s in spans}
     assert all(line[s.start:s.end] == s.text for s in spans)
     assert {"米国", "TSMC"} <= {s.text for s in spans}  # names next to a wrap are still found
+
+
+@pytest.mark.parametrize("line, acronym, expansions", [
+    ("サプライチェーン強靱化イニシアティブ（SCRI)", "SCRI", ["サプライチェーン強靱化イニシアティブ"]),
+    ("APEC越境プライバシールール（CBPR: Cross-Border Privacy Rules）システム", "CBPR",
+     ["Cross-Border Privacy Rules", "APEC越境プライバシールール"]),
+    ("J-Bridge：Japan Innovation Bridge", "J-Bridge", ["Japan Innovation Bridge"]),
+    ("2019年1月「データ・フリー・フロー・ウィズ・\nトラスト（ＤＦＦＴ）」の理念", "DFFT",
+     ["データ・フリー・フロー・ウィズ・\nトラスト"]),  # full-width acronym, a wrapped line
+    ("●共通理念としてのData Free Flow with Trust（信頼性のある自由なデータ流通）", "DFFT",
+     ["Data Free Flow with Trust"]),  # its initials spell it
+    ("CBPRは、APECにおける任意参加のプライバシー保護枠組み", "CBPR", []),  # uses it, does not expand it
+    ("RCEPは、世界のGDP、貿易総額及び人口の約３割", "RCEP", []),
+])
+def test_expansions(line: str, acronym: str, expansions: list[str]) -> None:
+    from qa.span_names import expansion_spans
+
+    found = expansion_spans(line, acronym)
+    assert [s.text for s in found] == expansions
+    assert all(line[s.start:s.end] == s.text and s.unit == "expansion" for s in found)
+
