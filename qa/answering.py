@@ -29,6 +29,7 @@ from qa.spans import Span, table_cells
 MAX_EXTRA_LINES = {"list": 2, "also": 1}  # a list may need its next lines; a two-part question one
 HEADING_CHARS = 25
 _CLAUSE = re.compile("[。、，,]")
+_CLAUSE_BREAK = re.compile(r"[、。，]|,(?!\d{3})")  # not the comma of 7,717
 _CUT_END = re.compile("[をにがはのとでやへも、，,]$")
 _DIGIT = re.compile(r"\d")
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -243,10 +244,10 @@ def in_clause(raw: str, span: Span, terms: set[str]) -> int:
     """Question terms in the span's own clause (between 、 and 。; a slide's line break is not a
     clause break), the span left out: in 「世界で309企業、日本は54企業」 the Japanese count is the
     one whose clause names 日本."""
-    start = max(raw.rfind(ch, 0, span.start) for ch in "、。，,") + 1
-    ends = [i for i in (raw.find(ch, span.end) for ch in "、。，,") if i >= 0]
-    clause = raw[start:span.start] + " " + raw[span.end:min(ends, default=len(raw))]
-    return len(terms & line_terms(clause))
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(raw)]
+    start = max((i for i in breaks if i < span.start), default=-1) + 1
+    end = min((i for i in breaks if i >= span.end), default=len(raw))
+    return len(terms & line_terms(raw[start:span.start] + " " + raw[span.end:end]))
 
 
 def asks_for(span: Span, question: Question) -> bool:

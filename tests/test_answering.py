@@ -417,3 +417,14 @@ def test_a_line_that_spells_the_acronym_out_leads_in_the_reader_s_script():
     assert int(np.argmax(prefer_expansion(cands, scores, "CBPR", "ja"))) == 1
     assert expansion_of(cands[0], "CBPR", "en") is None
     assert list(prefer_expansion(cands, scores, "RCEP", "en")) == list(scores)  # nothing spelled out
+
+
+def test_a_thousands_comma_does_not_end_a_clause():
+    from qa.answering import in_clause
+    from qa.spans import numeric_spans
+
+    line = "尼政府は、経済損失額を100兆ルピア（約\n7,717億円）と公表"
+    rupiah, yen = numeric_spans(line)
+    asked = {"政府", "経済", "損失", "額", "公表"}
+    # both figures sit in one clause (経済損失額を…と公表): 7,717's comma does not cut 公表 off
+    assert in_clause(line, rupiah, asked) == in_clause(line, yen, asked) == 4
