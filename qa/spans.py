@@ -111,6 +111,8 @@ _COUNT = re.compile(
 _NUMBER = re.compile(
     rf"{_NO_LATIN}(?<![A-Za-z]-)(?<!\()(?P<sign>-)?(?P<n>{_NUM})(?![\d年月日])(?P<s>[兆億万千])?"
     rf"(?:(?P<n2>{_NUM})(?P<s2>[億万千]))?(?![\dA-Za-z\u3400-\u9fff々①-⑳).])")
+# a line break inside a date (2020年12\n月, 2020年\n12月), never between two digits (table columns)
+_WRAPPED_DATE = re.compile(r"(?<=[\d０-９])\n(?=[年月日])|(?<=[年月])\n(?=[\d０-９])")
 _ORDINAL = re.compile(rf"(?<=第)(?P<n>{_NUM})")  # 第12回: which meeting, not how many of anything
 _SPAN_OF_YEARS = re.compile(  # 過去10年 (the past ten years): a duration, not a year
     rf"(?:(?<=過去)|(?<=直近)|(?<=今後)|(?<=最近)|(?<=向こう))(?P<n>\d{{1,3}})年(?P<post>{_QUALIFIER}|間)?")
@@ -182,7 +184,9 @@ def _numeric_candidates(norm: str) -> list[tuple[int, int, str, float | None, st
 
 def numeric_spans(text: str) -> list[Span]:
     """Amounts, percentages, dates, years, counts and bare numbers, non-overlapping."""
-    norm, index = normalize(text)
+    kept = [i for i in range(len(text)) if not _WRAPPED_DATE.match(text, i)]  # 「2020年12\n月」
+    norm, norm_at = normalize("".join(text[i] for i in kept))
+    index = [kept[i] for i in norm_at[:-1]]
     chosen: list[tuple[int, int, str, float | None, str, str]] = []
     taken = [False] * len(norm)
     for cand in sorted(_numeric_candidates(norm), key=lambda c: (c[0] - c[1], _PRIORITY[c[2]], c[0])):

@@ -291,3 +291,11 @@ def test_expansions(line: str, acronym: str, expansions: list[str]) -> None:
     assert [s.text for s in found] == expansions
     assert all(line[s.start:s.end] == s.text and s.unit == "expansion" for s in found)
 
+
+
+def test_a_date_wrapped_across_slide_lines_is_one_date() -> None:
+    spans = numeric_spans("交渉を行っており、2020年12\n月、それまでの成果を統合テキストとして")
+    assert [(s.kind, s.text) for s in spans] == [("date", "2020年12\n月")]  # not the year 2020 alone
+    assert [s.text for s in numeric_spans("2020年\n12月に")] == ["2020年\n12月"]
+    # table columns on two lines stay apart
+    assert [s.text for s in numeric_spans("日本 -4.8 3.3\n4.5 2.3")] == ["-4.8", "3.3", "4.5", "2.3"]
