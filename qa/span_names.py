@@ -12,6 +12,7 @@ from qa.spans import Span, numeric_spans
 from qa.text import join_with_map
 
 _SUBTYPE = {"地名": "place", "人名": "person", "組織名": "org"}
+_DIRECTIONS = frozenset({"東", "西", "南", "北", "東南", "南東", "北東", "南西", "北西", "中央"})
 # Latin names: acronyms (RCEP, G7, COP26), hyphenated (J-Bridge, GO-JEK) and multi-word titles
 # (Future Tech Forum); at least one capital letter or a letter-digit mix, so plain words stay out.
 _LATIN = re.compile(r"(?<![A-Za-z0-9/.:%])[A-Za-z][A-Za-z0-9&'\-]*(?:[ .][A-Za-z0-9][A-Za-z0-9&'\-]*)*")
@@ -54,15 +55,18 @@ def _proper_noun_spans(text: str) -> list[Span]:
             run.clear()
 
     for offset, piece in pieces(joined):
+        before = None  # the token before, when it is a compass direction (南 of 南アフリカ)
         for m in tok.tokenize(piece):
             pos = m.part_of_speech()
             start, end = offset + m.begin(), offset + m.end()
-            if pos[1] == "固有名詞" and not (run and run[-1][1] != start):
-                run.append((start, end, _SUBTYPE.get(pos[2], "proper")))
-            else:
+            if pos[1] != "固有名詞" or run and run[-1][1] != start:
                 flush()
-                if pos[1] == "固有名詞":
-                    run.append((start, end, _SUBTYPE.get(pos[2], "proper")))
+            if pos[1] == "固有名詞":
+                unit = _SUBTYPE.get(pos[2], "proper")
+                if not run and unit == "place" and before is not None and before[1] == start:
+                    run.append((before[0], before[1], unit))  # mode A splits 南|アフリカ, 東南|アジア
+                run.append((start, end, unit))
+            before = (start, end) if m.surface() in _DIRECTIONS else None
         flush()
     return out
 

@@ -299,3 +299,14 @@ def test_a_date_wrapped_across_slide_lines_is_one_date() -> None:
     assert [s.text for s in numeric_spans("2020年\n12月に")] == ["2020年\n12月"]
     # table columns on two lines stay apart
     assert [s.text for s in numeric_spans("日本 -4.8 3.3\n4.5 2.3")] == ["-4.8", "3.3", "4.5", "2.3"]
+
+
+@pytest.mark.parametrize("line, place", [
+    ("• 別途、インド・南アフリカが、知的財産の", "南アフリカ"),  # not アフリカ: India and South Africa asked
+    ("東南アジアへの投資", "東南アジア"),
+    ("西アフリカの港", "西アフリカ"),
+])
+def test_a_compass_direction_belongs_to_the_place_it_starts(line: str, place: str) -> None:
+    places = [s.text for s in typed_spans(line) if s.kind == "name" and s.unit == "place"]
+    assert place in places
+    assert not [p for p in places if p != place and place.endswith(p)]  # アフリカ alone is not a place here
