@@ -242,12 +242,12 @@ def pick_span(c: Candidate, question: Question) -> int | None:
 
 def in_clause(raw: str, span: Span, terms: set[str]) -> int:
     """Question terms in the span's own clause (between 、 and 。; a slide's line break is not a
-    clause break), the span left out: in 「世界で309企業、日本は54企業」 the Japanese count is the
-    one whose clause names 日本."""
+    clause break), the span's own words included: in 「世界で309企業、日本は54企業」 the Japanese
+    count is the one whose clause names 日本, and "the maximum" is 「最大100％」, not its 「通常90％」."""
     breaks = [m.start() for m in _CLAUSE_BREAK.finditer(raw)]
     start = max((i for i in breaks if i < span.start), default=-1) + 1
     end = min((i for i in breaks if i >= span.end), default=len(raw))
-    return len(terms & line_terms(raw[start:span.start] + " " + raw[span.end:end]))
+    return len(terms & line_terms(raw[start:end]))
 
 
 def asks_for(span: Span, question: Question) -> bool:

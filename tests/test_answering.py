@@ -428,3 +428,19 @@ def test_a_thousands_comma_does_not_end_a_clause():
     asked = {"政府", "経済", "損失", "額", "公表"}
     # both figures sit in one clause (経済損失額を…と公表): 7,717's comma does not cut 公表 off
     assert in_clause(line, rupiah, asked) == in_clause(line, yen, asked) == 4
+
+
+def test_a_figure_s_own_qualifier_counts_for_its_clause():
+    from qa.features import Candidate
+    from qa.span_names import typed_spans
+    from qa.spans import matches
+
+    line = "先導性のある４分野の融資保険のカバー率を最大１００％（通常９０％）に引き上げ"
+    question = "What is the maximum coverage ratio of loan insurance under LEAD?"
+    kind = answer_type(question, "en")
+    spans = tuple(s for s in typed_spans(line) if matches(kind, s))
+    assert [s.text for s in spans] == ["最大１００％", "９０％"]
+    c = Candidate(_deck_passage(), 1, 0, 0, len(line), line, None, "", None, line, spans,
+                  ("",) * len(spans), np.zeros(len(FEATURES)))
+    q = Question(question, "en", ["最大", "融資", "保険", "カバー", "率", "lead"], None, kind)
+    assert c.spans[pick_span(c, q)].text == "最大１００％"  # its own 最大 is what was asked
