@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from qa.country_names import ALIASES, paired_form
 from qa.errors import LexiconError
 
 BUILDER_VERSION = 3  # 2: a kanji headword keeps the senses restricted to one of its readings (中国 "China");
@@ -47,16 +48,6 @@ QUESTION_WORDS = frozenset({
     "upon", "one", "two", "three", "something", "someone", "thing", "etc", "e.g", "i.e",
     "whom", "take", "make", "become", "do", "get", "go", "come", "use",
 })
-# Lemma rewrites: the US (not "us"), and demonyms to the country names JMdict glosses use
-# (a question's "Chinese central bank" is about 中国, not 中国語).
-ALIASES = {"us": "usa", "u.s.": "usa", "u.s": "usa", "uk": "unite kingdom", "britain": "unite kingdom",
-           "british": "unite kingdom", "japanese": "japan", "chinese": "china", "american": "america",
-           "european": "europe", "korean": "korea", "indian": "india", "australian": "australia",
-           "asian": "asia", "african": "africa", "russian": "russia", "german": "germany",
-           "french": "france", "taiwanese": "taiwan", "vietnamese": "vietnam", "thai": "thailand",
-           "indonesian": "indonesia", "malaysian": "malaysia", "singaporean": "singapore",
-           "philippine": "philippines", "canadian": "canada", "mexican": "mexico"}
-
 _KEEP_FORM = frozenset({"better", "best", "worse", "worst", "data", "goods", "news", "media"})
 _EN_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[&'.\-][A-Za-z0-9]+)*")
 _INFLECTING = frozenset({"動詞", "形容詞"})
@@ -132,6 +123,18 @@ class Lexicon:
                     break
             else:
                 i += 1
+        return out + self._paired_countries(question)
+
+    def _paired_countries(self, question: str) -> list[Match]:
+        """Japan-US, US-China, Japan-US-Australia-India as the deck writes them (日米, 米中, 日米豪印):
+        one extra match for a hyphenated word made of country names only."""
+        from qa.segmenting import terms
+
+        out = []
+        for m in re.finditer(r"[A-Za-z]+(?:-[A-Za-z]+)+", question):
+            form = paired_form([w for w, _, _ in english_words(m.group().replace("-", " "))])
+            if form and (ts := tuple(terms(form))):
+                out.append(Match(m.group().lower(), m.start(), m.end(), (form,), ts))
         return out
 
     def _split_unknown_compounds(self, question: str, words: list[tuple[str, int, int]]

@@ -323,3 +323,13 @@ def test_a_state_s_name_is_also_its_country_s():
     assert ("china", 0) in gloss_keys("People's Republic of China")
     assert [k for k, _ in gloss_keys("South Korea")] == ["south korea"]  # not "South Africa" -> Africa
     assert [k for k, _ in gloss_keys("Ministry of Economy")] == ["ministry economy"]
+
+
+def test_hyphenated_countries_are_also_read_as_the_deck_writes_them(tiny):
+    from qa.country_names import paired_form
+
+    assert paired_form(["japan", "usa", "australia", "india"]) == "日米豪印"
+    assert paired_form(["japan"]) is None and paired_form(["japan", "mars"]) is None
+    pairs = {m.phrase: m.headwords for m in tiny.translate("Japan-US summit and US-China talks")}
+    assert pairs["japan-us"] == ("日米",) and pairs["us-china"] == ("米中",)
+    assert "cross-border" not in {m.phrase for m in tiny.translate("cross-border data flows")}

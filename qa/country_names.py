@@ -1,0 +1,28 @@
+"""English names of countries as the lexicon reads them: demonyms and aliases to the names
+JMdict glosses use, and the one-character forms Japanese writes a pair or group of countries
+with (日米 for Japan-US, 米中 for US-China, 日米豪印 for Japan-US-Australia-India)."""
+
+from __future__ import annotations
+
+# Lemma rewrites: the US (not "us"), and demonyms to the country names JMdict glosses use
+# (a question's "Chinese central bank" is about 中国, not 中国語).
+ALIASES = {"us": "usa", "u.s.": "usa", "u.s": "usa", "uk": "unite kingdom", "britain": "unite kingdom",
+           "british": "unite kingdom", "japanese": "japan", "chinese": "china", "american": "america",
+           "european": "europe", "korean": "korea", "indian": "india", "australian": "australia",
+           "asian": "asia", "african": "africa", "russian": "russia", "german": "germany",
+           "french": "france", "taiwanese": "taiwan", "vietnamese": "vietnam", "thai": "thailand",
+           "indonesian": "indonesia", "malaysian": "malaysia", "singaporean": "singapore",
+           "philippine": "philippines", "canadian": "canada", "mexican": "mexico"}
+# A country's one-character form in a pair or group (the EU and ASEAN keep their Latin names).
+SHORT_FORMS = {"japan": "日", "usa": "米", "america": "米", "unite kingdom": "英", "china": "中",
+               "korea": "韓", "australia": "豪", "india": "印", "europe": "欧", "eu": "EU",
+               "france": "仏", "germany": "独", "canada": "加", "russia": "露", "italy": "伊",
+               "asean": "ASEAN", "taiwan": "台"}
+
+
+def paired_form(countries: list[str]) -> str | None:
+    """How Japanese writes these (lemmatised) countries together, or None unless there are at
+    least two and every one has a short form."""
+    shorts = [SHORT_FORMS.get(c) for c in countries]
+    return "".join(shorts) if len(shorts) > 1 and all(shorts) else None
+
