@@ -164,6 +164,8 @@ def _ja_unit(q: str, kind: str) -> tuple[str, str]:
         m = re.search(r"(国|企業|品目|件)(?:・地域)?数", q)
         if m:
             return {"国": "か国", "企業": "社", "品目": "品目", "件": "件"}[m.group(1)], ""
+    if kind == "name" and _ROLE_JA.search(q):
+        return "person", ""
     return "", ""
 
 
@@ -204,7 +206,18 @@ def _japanese(q: str) -> AnswerType:
     return AnswerType("other")
 
 
+# "Who is the prime minister", 「首相は誰」: a person holding an office, not whoever acted
+_ROLE_EN = re.compile(r"\bwho (?:is|was|are|were|has been) (?:the |its |their )?(?:\w+ ){0,4}?"
+                      r"(?:prime minister|president|ceo|chair(?:man|woman|person)?|director[- ]general|"
+                      r"secretary[- ]general|minister|secretary|governor|chancellor|premier|envoy|"
+                      r"ambassador|commissioner)\b")
+_ROLE_JA = re.compile(r"(?:首相|総理(?:大臣)?|大統領|事務局長|大臣|長官|議長|委員長|総裁|主席|特使|大使|"
+                      r"社長|CEO)(?:は|って)誰")
+
+
 def _en_units(low: str, kind: str) -> tuple[str, str]:
+    if kind == "name" and _ROLE_EN.search(low):
+        return "person", ""
     if kind == "percentage":
         return "%", ""
     if kind not in ("amount", "count", "list"):

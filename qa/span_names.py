@@ -35,7 +35,8 @@ _WORD_BEFORE = re.compile(r"[\u30a0-\u30ff\u3400-\u9fffA-Za-z0-9・]$")
 _WORD_AFTER = re.compile(r"^(?!等|など)[\u30a0-\u30ff\u3400-\u9fffA-Za-z0-9・]")
 # a katakana name right before a title is a person: オコンジョ新事務局長, バイデン大統領
 _TITLED = re.compile(r"(?<![\u30a0-\u30ff])([\u30a1-\u30fa][\u30a1-\u30fcー・]+)"
-                     r"(?=(?:新|前|元|現|次期)?(?:事務局長|大統領|首相|長官|議長|委員長|総裁|氏))")
+                     r"(?=(?:新|前|元|現|次期)?(?:事務局長|大統領|首相|長官|議長|委員長|総裁|氏)"
+                     r"(?!令|選|府|制|職|室|候補|補佐))")  # サプライチェーン大統領令 is an executive order
 
 
 def _proper_noun_spans(text: str) -> list[Span]:

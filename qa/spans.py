@@ -231,6 +231,8 @@ def matches(answer_type: AnswerType | str, span: Span) -> bool:
         return False
     if kind == "place" and span.unit in ("person", "quote"):
         return False
+    if getattr(answer_type, "unit", "") == "person" and span.unit != "person":
+        return False  # the prime minister is a person, not the EPA the line names
     hint = getattr(answer_type, "unit", "")
     if hint and span.kind in ("amount", "count", "percentage", "number") and span.unit and hint != span.unit:
         return False

@@ -7,6 +7,8 @@ import pytest
 from qa.question_analysis import KINDS, AnswerType, answer_type
 
 JA_CASES = [
+    ("日本の首相は誰ですか", "name", "person"),  # an office's holder
+    ("RE100を開始したのは誰ですか", "name", ""),  # whoever acted
     ("米国の経済対策の総額はいくらですか。", "amount", ""),
     ("復興基金の規模はどれくらいですか？", "amount", ""),
     ("EUの対策パッケージの規模は？", "amount", ""),
@@ -82,7 +84,7 @@ EN_CASES = [
     ("Which month will the forum be held?", "date", ""),
     ("Where was the G7 summit held?", "place", ""),
     ("Which country chairs the steel forum?", "place", ""),
-    ("Who is the new WTO Director-General?", "name", ""),
+    ("Who is the new WTO Director-General?", "name", "person"),  # an office's holder: a person
     ("What is the name of the dialogue with ASEAN?", "name", ""),
     ("What does SCRI stand for?", "name", ""),
     ("Which organisation certifies CBPR in Japan?", "name", ""),
@@ -98,6 +100,8 @@ EN_CASES = [
     ("Is Japan a member of the CPTPP?", "yesno", ""),
     ("Did the EU impose sanctions on China?", "yesno", ""),
     ("Has RCEP entered into force?", "yesno", ""),
+    ("Who is the Prime Minister of Japan?", "name", "person"),  # an office's holder
+    ("Who runs RE100?", "name", ""),  # whoever acted: an organisation will do
 ]
 
 

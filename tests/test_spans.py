@@ -203,6 +203,17 @@ def test_a_katakana_name_before_a_title_is_a_person() -> None:
     # a country before a title stays a place: フランス大統領 is France's president
     assert [(s.text, s.unit) for s in typed_spans("フランス大統領が訪日") if s.kind == "name"] == [
         ("フランス", "place")]
+    # a title inside a longer word is no title: サプライチェーン大統領令 is an executive order
+    assert [(s.text, s.unit) for s in typed_spans("米国サプライチェーン大統領令（2021年2月）")
+            if s.kind == "name"] == [("米国", "place")]
+
+
+def test_who_holds_an_office_is_answered_by_a_person_only() -> None:
+    line = "日本は、CPTPP、日EUEPA、日米貿易協定、日英EPA等の発効を通じ、ルールの構築を主導。"
+    office = AnswerType("name", "person")
+    assert [s.text for s in typed_spans(line) if matches(office, s)] == []  # not "EUEPA"
+    assert [s.text for s in typed_spans("オコンジョ新事務局長の下") if matches(office, s)] == ["オコンジョ"]
+    assert [s.text for s in typed_spans(line) if matches(AnswerType("name"), s)]  # who acted: any name
 
 
 HEADER = "(%) 2020年 2021年 (%) 2020年 2021年"
