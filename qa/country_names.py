@@ -26,3 +26,9 @@ def paired_form(countries: list[str]) -> str | None:
     shorts = [SHORT_FORMS.get(c) for c in countries]
     return "".join(shorts) if len(shorts) > 1 and all(shorts) else None
 
+
+# Acronyms that name places (a country, a union or group of countries): a place question is not
+# answered by GDP or WTO, the acronyms a line about a place also holds.
+PLACE_ACRONYMS = frozenset({"EU", "US", "USA", "UK", "ASEAN", "NZ", "UAE", "APEC", "CLM", "CLMV", "G7",
+                            "G20", "OECD", "BRICS"})
+

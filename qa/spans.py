@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from qa.country_names import PLACE_ACRONYMS
+
 if TYPE_CHECKING:
     from qa.question_analysis import AnswerType
 
@@ -215,6 +217,7 @@ _TYPE_KINDS = {
 
 
 _DURATIONS = frozenset({"日", "週", "か月", "年"})
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9&\-]+")
 
 
 def matches(answer_type: AnswerType | str, span: Span) -> bool:
@@ -231,6 +234,9 @@ def matches(answer_type: AnswerType | str, span: Span) -> bool:
         return False
     if kind == "place" and span.unit in ("person", "quote"):
         return False
+    if kind == "place" and span.unit == "latin" and _ACRONYM.fullmatch(span.text) and (
+            span.text not in PLACE_ACRONYMS):
+        return False  # "which countries signed RCEP" is not answered by the GDP of 「世界のGDP」
     if getattr(answer_type, "unit", "") == "person" and span.unit != "person":
         return False  # the prime minister is a person, not the EPA the line names
     hint = getattr(answer_type, "unit", "")

@@ -321,3 +321,12 @@ def test_a_compass_direction_belongs_to_the_place_it_starts(line: str, place: st
     places = [s.text for s in typed_spans(line) if s.kind == "name" and s.unit == "place"]
     assert place in places
     assert not [p for p in places if p != place and place.endswith(p)]  # アフリカ alone is not a place here
+
+
+def test_an_acronym_answers_a_place_question_only_when_it_names_places() -> None:
+    place = AnswerType("place")
+    line = "RCEPは、世界のGDP、貿易総額及び人口の約３割"
+    assert [s.text for s in typed_spans(line) if matches(place, s)] == []  # GDP is not a country
+    signatories = "非ASEAN署名国（日、中、韓、豪、NZ）５カ国のうち３カ国が"
+    assert {"ASEAN", "NZ"} <= {s.text for s in typed_spans(signatories) if matches(place, s)}
+    assert [s.text for s in typed_spans(line) if matches(AnswerType("name"), s)]  # still a name
