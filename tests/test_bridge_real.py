@@ -107,3 +107,23 @@ def test_an_acronym_the_deck_never_spells_out_is_not_answered(real_assistant):
     # the deck uses RCEP everywhere but never expands it: "GDP" from its first line is no answer
     answer = real_assistant.ask("What does RCEP stand for?")
     assert answer.abstained and answer.answer == NO_ANSWER["en"]
+
+
+def test_a_japanese_line_with_the_value_next_to_the_question_s_words_is_marked(real_assistant):
+    from qa.answering import gather, make_question
+    from qa.features import FEATURES
+
+    r = real_assistant.retriever
+    near = FEATURES.index("span_near")
+
+    def lines(question: str, language: str):
+        hits, ranked = r.search_with_evidence(question, k=5, mode="hybrid")
+        q = make_question(question, language, ranked.query_terms, ranked.query_vec, r.index.lexicon,
+                          r.fusion.bridge_headwords)
+        return {c.text: c.x[near] for c in gather(q, hits, ranked, r).candidates}
+
+    ja = lines("OECDプライバシーガイドラインは何年に採択され、何年に改訂されましたか", "ja")
+    years = next(v for t, v in ja.items() if "1980年採択" in t)
+    other = next(v for t, v in ja.items() if "2019年11月" in t and "OECDプライバシー" in t)
+    assert years > other  # 採択/改訂 stand next to the years; the other line's date is far from them
+    assert set(lines("When was the OECD Privacy Guidelines adopted?", "en").values()) == {0.0}  # ja only
