@@ -162,11 +162,15 @@ def expansion_of(c: Candidate, acronym: str, language: str) -> Span | None:
     return spans[0] if spans else None
 
 
-def prefer_expansion(cands: list[Candidate], scores: np.ndarray, acronym: str, language: str) -> np.ndarray:
-    """"What does CBPR stand for?": a line that spells the acronym out takes the lead (one in the
-    question's script first), however the ranker placed it."""
-    spelled = {i: expansion_of(c, acronym, language) for i, c in enumerate(cands)}
-    spelled = {i: s for i, s in spelled.items() if s is not None}
+def spelled_out(cands: list[Candidate], acronym: str, language: str) -> dict[int, Span]:
+    """The candidates (by index) that spell ``acronym`` out, with what they spell it out as."""
+    found = {i: expansion_of(c, acronym, language) for i, c in enumerate(cands)}
+    return {i: s for i, s in found.items() if s is not None}
+
+
+def prefer_expansion(scores: np.ndarray, spelled: dict[int, Span], language: str) -> np.ndarray:
+    """"What does CBPR stand for?": a line that spells the acronym out (``spelled_out``) takes the
+    lead (one in the question's script first), however the ranker placed it."""
     if not spelled:
         return scores
     lead = max(spelled, key=lambda i: (spelled[i].text.isascii() == (language == "en"), scores[i]))
@@ -305,12 +309,11 @@ def extract(g: Gathered, model: AnswerModel, lexicon=None, doc_year: int | None 
         return Extraction(NO_ANSWER[q.language], [], True, 0.0, "abstain")
     x = np.stack([c.x for c in g.candidates])
     acronym = asked_acronym(q.text)
-    scores = prefer_named_row(g.candidates, lm.ranker.score(x), q)
-    if acronym:
-        scores = prefer_expansion(g.candidates, scores, acronym, q.language)
+    spelled = spelled_out(g.candidates, acronym, q.language) if acronym else {}
+    scores = prefer_expansion(prefer_named_row(g.candidates, lm.ranker.score(x), q), spelled, q.language)
     p = probability(lm.abstention, question_features(q, g.signals, g.candidates, scores, g.idf))
     label = decide(lm, p)
-    if acronym and not any(expansion_of(c, acronym, q.language) for c in g.candidates):
+    if acronym and not spelled:
         label = "abstain"  # asked what RCEP stands for, and no line the search found spells it out
     if label == "abstain":
         return Extraction(NO_ANSWER[q.language], [], True, 1.0 - p, label)
@@ -319,10 +322,10 @@ def extract(g: Gathered, model: AnswerModel, lexicon=None, doc_year: int | None 
     best = chosen[0] if len(chosen) == 1 else g.candidates[int(np.argmax(scores))]
     short, highlight = None, None
     i = pick_span(best, q) if label == "high" else None
-    spelled = expansion_of(best, acronym, q.language) if acronym and label == "high" else None
-    if spelled is not None or i is not None:
-        span = spelled or best.spans[i]
-        short = short_answer(span, "" if spelled else best.columns[i], q.language, lexicon, doc_year)
+    expansion = expansion_of(best, acronym, q.language) if acronym and label == "high" else None
+    if expansion is not None or i is not None:
+        span = expansion or best.spans[i]
+        short = short_answer(span, "" if expansion else best.columns[i], q.language, lexicon, doc_year)
         highlight = (best.start + span.start, best.start + span.end)
     gloss = glossary(quotes, lexicon) if q.language == "en" else ""
     text = compose(q.language, label, quotes, short, gloss)

@@ -217,7 +217,7 @@ _TYPE_KINDS = {
 
 
 _DURATIONS = frozenset({"日", "週", "か月", "年"})
-_ACRONYM = re.compile(r"[A-Z][A-Z0-9&\-]+")
+_ALL_CAPS = re.compile(r"[A-Z][A-Z0-9&\-]+")
 
 
 def matches(answer_type: AnswerType | str, span: Span) -> bool:
@@ -234,7 +234,7 @@ def matches(answer_type: AnswerType | str, span: Span) -> bool:
         return False
     if kind == "place" and span.unit in ("person", "quote"):
         return False
-    if kind == "place" and span.unit == "latin" and _ACRONYM.fullmatch(span.text) and (
+    if kind == "place" and span.unit == "latin" and _ALL_CAPS.fullmatch(span.text) and (
             span.text not in PLACE_ACRONYMS):
         return False  # "which countries signed RCEP" is not answered by the GDP of 「世界のGDP」
     if getattr(answer_type, "unit", "") == "person" and span.unit != "person":

@@ -403,7 +403,7 @@ def test_the_line_that_writes_the_question_s_date_is_marked():
 
 
 def test_a_line_that_spells_the_acronym_out_leads_in_the_reader_s_script():
-    from qa.answering import expansion_of, prefer_expansion
+    from qa.answering import expansion_of, prefer_expansion, spelled_out
     from qa.features import Candidate
 
     lines = ["CBPRは、APECにおける任意参加のプライバシー保護枠組み",
@@ -413,10 +413,11 @@ def test_a_line_that_spells_the_acronym_out_leads_in_the_reader_s_script():
     cands = [Candidate(_deck_passage(), 1, j, 0, len(t), t, None, "", None, t, (), (), x)
              for j, t in enumerate(lines)]
     scores = np.array([3.0, 1.0, 0.5])
-    assert int(np.argmax(prefer_expansion(cands, scores, "CBPR", "en"))) == 2
-    assert int(np.argmax(prefer_expansion(cands, scores, "CBPR", "ja"))) == 1
+    assert int(np.argmax(prefer_expansion(scores, spelled_out(cands, "CBPR", "en"), "en"))) == 2
+    assert int(np.argmax(prefer_expansion(scores, spelled_out(cands, "CBPR", "ja"), "ja"))) == 1
     assert expansion_of(cands[0], "CBPR", "en") is None
-    assert list(prefer_expansion(cands, scores, "RCEP", "en")) == list(scores)  # nothing spelled out
+    assert spelled_out(cands, "RCEP", "en") == {}
+    assert list(prefer_expansion(scores, {}, "en")) == list(scores)  # nothing spelled out
 
 
 def test_a_thousands_comma_does_not_end_a_clause():
