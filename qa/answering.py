@@ -25,6 +25,7 @@ from qa.question_analysis import answer_type, asked_acronym
 from qa.records import Citation, Hit
 from qa.span_names import expansion_spans
 from qa.spans import Span, table_cells
+from qa.text import around_span
 
 MAX_EXTRA_LINES = {"list": 2, "also": 1}  # a list may need its next lines; a two-part question one
 HEADING_CHARS = 25
@@ -240,7 +241,7 @@ def pick_span(c: Candidate, question: Question) -> int | None:
 
     def around(i: int) -> int:
         s = c.spans[i]
-        return len(q & line_terms(c.raw[max(0, s.start - 20):s.end + 20]))
+        return len(q & line_terms(around_span(c.raw, s)))
 
     def subject(i: int) -> bool:  # who did it: 「The Climate GroupがCDPとの協力で…開始」, not the NGO
         after = c.raw[c.spans[i].end:c.spans[i].end + 1]

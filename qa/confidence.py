@@ -16,14 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.features import QUESTION_TERMS, Candidate, Question, expects_span, line_terms
-from qa.text import fold, number_forms, question_numbers
+from qa.text import around_span, fold, number_forms, question_numbers
 
 QUESTION_FEATURES = (
     "top_cos", "cos_margin", "sentence_cos", "missing_idf", "missing_idf_best", "missing_numbers",
     "missing_numbers_best", "missing_names", "untranslated", "no_typed_line", "best_untyped",
     "best_score", "score_margin", "bm25_agrees", "span_context",
 )
-SPAN_WINDOW = 20  # characters each side of a span, as ``answering.pick_span`` reads them
 _ACRONYM = r"[A-Za-z][A-Za-z0-9\-&]*[A-Z0-9][A-Za-z0-9\-&]*"  # CBAM, ASEAN5, TSMC, G7, J-Bridge
 ACRONYM = re.compile(_ACRONYM)
 _NAME = re.compile(rf"{_ACRONYM}|[A-Z][a-z]+")
@@ -91,7 +90,7 @@ def span_context(question: Question, top: Candidate | None, idf: dict[str, float
     header = line_terms(top.header_text) if top.header_text else frozenset()
     best = 0.0
     for span in top.spans:
-        near = line_terms(top.raw[max(0, span.start - SPAN_WINDOW):span.end + SPAN_WINDOW]) | header
+        near = line_terms(around_span(top.raw, span)) | header
         best = max(best, sum(w for g, w in weighted if any(t in near for t in g)) / total)
     return best
 

@@ -24,7 +24,7 @@ from qa.records import Hit, Passage
 from qa.segmenting import terms
 from qa.span_names import typed_spans
 from qa.spans import Span, matches, numeric_spans, table_cells
-from qa.text import numbers_written, question_numbers
+from qa.text import around_span, numbers_written, question_numbers
 
 TABLE_ROW = re.compile(r"^\S.{0,30}?(\s+[-−▲]?[0-9０-９][0-9０-９.,]*%?){1,}\s*$")
 TABLE_HEADER = re.compile(r"(\(%\)|（%）|[0-9]{4}\s*年.*[0-9]{4}\s*年)")
@@ -308,11 +308,9 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
                 # what names a table row (its label, not its header): 中国 in 「米国 -3.5 6.4 中国 2.3 8.4」
                 row_lex=weights.coverage(line_terms(text)) if row else 0.0,
                 numbers=numbers_written(asked_numbers, ctx),
-                # the asked-for value next to the question's words (「1980年採択、2013年改訂」); not for
-                # English, whose dictionary translations lowered its figures (eval/README "Round 6")
+                # the value next to the question's words (「1980年採択」); not English (eval/README "Round 6")
                 span_near=0.0 if question.language == "en" else max(
-                    (weights.coverage(line_terms(raw_line[max(0, s.start - 20):s.end + 20])) for s in found),
-                    default=0.0),
+                    (weights.coverage(line_terms(around_span(raw_line, s))) for s in found), default=0.0),
             ))
     if not raw:
         return []

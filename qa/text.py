@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qa.spans import Span
 
 # Markers that begin a new bullet, caption or note even without a leading space.
 UNIT_START = re.compile(r"^(\s|[•■□●○◆◇▶►・※⇒→①-⑳]|（資料）|\(資料\)|（参考）|（注）)")
@@ -43,6 +47,7 @@ def join_lines(raw: str) -> str:
     return join_with_map(raw)[0]
 
 
+SPAN_WINDOW = 20  # characters each side of a span read as its context (pick_span, span_context, span_near)
 _DIGITS = re.compile(r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![\dA-Za-z])")  # not the 100 of RE100, the 7 of G7
 
 
@@ -73,3 +78,8 @@ def numbers_written(numbers: set[str], text: str) -> float:
         return 0.0
     folded = fold(text)
     return sum(any(f in folded for f in number_forms(n)) for n in numbers) / len(numbers)
+
+
+def around_span(text: str, span: Span) -> str:
+    """The span with ``SPAN_WINDOW`` characters each side: where its answer's context is read."""
+    return text[max(0, span.start - SPAN_WINDOW):span.end + SPAN_WINDOW]
