@@ -20,7 +20,7 @@ from qa.answer_texts import NO_ANSWER
 from qa.citations import cite
 from qa.composing import Quote, ShortAnswer, compose, glossary, short_answer
 from qa.confidence import ACRONYM, Signals, fold, has_content, question_features
-from qa.features import Candidate, Question, candidates, line_terms
+from qa.features import Candidate, Question, candidates, expects_span, line_terms
 from qa.question_analysis import answer_type, asked_acronym
 from qa.records import Citation, Hit
 from qa.span_names import expansion_spans
@@ -116,9 +116,10 @@ def decide(lm: LanguageModel, p_unanswerable: float) -> str:
 def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
                  lm: LanguageModel) -> list[Candidate]:
     """The best line, plus for a list (or a two-part question) the next best lines within the
-    model's margin, the line under it when it is only a heading or breaks off mid-sentence, and
-    the heading above it when the question names that heading; lines of one passage are kept in
-    reading order."""
+    model's margin; for an answer in words (what, how, why), the line right below or above it when
+    it scores within that margin; the line under it when it is only a heading or breaks off
+    mid-sentence, and the heading above it when the question names that heading; lines of one
+    passage are kept in reading order."""
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
     best = cands[order[0]]
     kind = question.answer_type
@@ -130,6 +131,13 @@ def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
         if cands[i].text != best.text:
             chosen.append(cands[i])
     below, above = _neighbour(cands, best, 1), _neighbour(cands, best, -1)
+    if len(chosen) == 1 and kind.kind != "list" and not expects_span(kind):
+        # a slide splits one statement over two lines: the line the question echoes, and the next
+        # one that answers it (「欧州気候法案」に大筋合意し… / 2030年排出目標を…55%減に深掘り。)
+        floor = scores[order[0]] - lm.second_margin
+        close = [c for i, c in enumerate(cands) if c.passage.id == best.passage.id and scores[i] >= floor
+                 and abs(c.position - best.position) == 1]
+        chosen += sorted(close, key=lambda c: c.position < best.position)[:1]  # the line below first
     if (is_heading(best, question) or is_cut(best)) and below is not None and below not in chosen:
         chosen.append(below)
     if above is not None and above not in chosen and is_heading(above) and names_whole(

@@ -150,6 +150,28 @@ def test_a_line_broken_off_mid_sentence_brings_the_next_line():
     assert [c.position for c in choose_lines(cands, np.array([0.0, 5.0, 1.0]), q, lm)] == [1, 2]
 
 
+def test_an_answer_in_words_brings_the_line_next_to_it_when_the_ranker_scores_it_close():
+    text = ("・「欧州気候法案」に大筋合意し、2050年までに排出ネットゼロに法的拘束力。\n"
+            "2030年排出目標を現行の40%減から55%減に深掘り。\n・炭素国境調整措置を提案。")
+    p = Passage("S#1", "S", "EUの気候政策", text, 100, 100 + len(text))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    lm = LanguageModel(None, None, 1.0, 1.0, second_margin=2.0)
+
+    def chosen(question: str, scores: list[float]) -> list[int]:
+        q = Question(question, "ja", ["欧州", "気候", "法案"], None, answer_type(question, "ja"))
+        cands = candidates(q, hits, _lines(p), IDF)
+        return [c.position for c in choose_lines(cands, np.array(scores), q, lm)]
+
+    how = "欧州気候法案で排出目標はどのように変わりましたか"
+    assert answer_type(how, "ja").kind == "definition"
+    assert chosen(how, [5.0, 4.0, 0.0]) == [0, 1]  # the echoed line and the one that answers
+    assert chosen(how, [4.0, 5.0, 0.0]) == [0, 1]  # the line above, when the one below is far
+    assert chosen(how, [5.0, 2.0, 0.0]) == [0]  # outside the margin: one line suffices
+    assert chosen(how, [5.0, 0.0, 4.0]) == [0]  # close, but not next to it
+    # a typed fact is answered by its own line
+    assert chosen("欧州気候法案の2030年の排出目標は何％減ですか", [5.0, 4.0, 0.0]) == [0]
+
+
 def test_decide_orders_the_three_labels():
     lm = LanguageModel(None, None, abstain_at=0.8, hedge_at=0.5, second_margin=1.0)
     assert [decide(lm, p) for p in (0.1, 0.6, 0.9)] == ["high", "low", "abstain"]
