@@ -187,12 +187,18 @@ def _japanese(q: str) -> AnswerType:
     for kind, rx in _JA_NOUN_Q:
         if not _JA_WH.search(q) and rx.search(q):
             return AnswerType(kind, *_ja_unit(q, kind), cue=rx.search(q).group())
-    for kind, rx in _JA_RULES:
-        m = rx.search(q)
-        if m:
-            if kind == "definition" and _WHAT_JA.search(q) and not re.search(r"どのよう|なぜ|理由|どう", q):
-                break  # 「…を目的としていますか」 with 何: fall through to the 何ですか rules below
-            return AnswerType(kind, *_ja_unit(q, kind), cue=m.group(), also=_also(q, _JA_RULES, kind, m))
+    found = [(kind, m) for kind, rx in _JA_RULES if (m := rx.search(q))]
+    asked = next(((k, m) for k, m in found
+                  if k not in ("definition", "list") and _JA_WH.search(m.group())), None)
+    if asked and not _JA_WH.search(found[0][1].group()):
+        # 「…の規模は誰の調査か」: the question word decides, and the noun before it is not asked too
+        kind, m = asked
+        also = tuple(k for k in _also(q, _JA_RULES, kind, m) if k != found[0][0])
+        return AnswerType(kind, *_ja_unit(q, kind), cue=m.group(), also=also)
+    for kind, m in found:
+        if kind == "definition" and _WHAT_JA.search(q) and not re.search(r"どのよう|なぜ|理由|どう", q):
+            break  # 「…を目的としていますか」 with 何: fall through to the 何ですか rules below
+        return AnswerType(kind, *_ja_unit(q, kind), cue=m.group(), also=_also(q, _JA_RULES, kind, m))
     if _WHAT_JA.search(q):
         if re.search(r"とは何(?:ですか|か)", q):
             return AnswerType("definition", cue="とは何")

@@ -137,6 +137,16 @@ def test_earliest_specific_cue_wins_in_english() -> None:
     assert answer_type("Which source were the growth forecasts taken from?", "en").kind == "name"
 
 
+def test_a_japanese_question_word_decides_over_the_noun_it_asks_about() -> None:
+    who = answer_type("東南アジアのデジタル経済の規模は誰の調査によるものですか", "ja")
+    assert (who.kind, who.also) == ("name", ())  # 規模 names the subject, not what is asked
+    assert answer_type("市場規模はいつ10兆ドルに達しますか", "ja").kind == "date"
+    assert answer_type("予算はどこが負担しますか", "ja").kind == "place"
+    # a noun cue still decides when the question word asks for it (or for a description)
+    assert answer_type("投資の規模はどのくらいですか", "ja").kind == "amount"
+    assert answer_type("重点分野としてどのような取組が挙げられていますか", "ja").kind == "list"
+
+
 def test_scale_hint() -> None:
     assert answer_type("How many trillion yen is the fund?", "en").scale == "兆"
     assert answer_type("投資額は何兆円ですか。", "ja") == AnswerType("amount", "円", "兆", cue="額は")
