@@ -61,6 +61,7 @@ _RELATIVE_YEAR = {"本年": (0, "this year"), "今年": (0, "this year"), "昨�
                   "翌年": (1, "the following year")}
 _ERA = re.compile(r"^(?P<era>令和|平成|R|H)(?P<n>\d{1,2})年?(?P<fy>度)?$")
 _ERA_BASE = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
+_CLIPPED = re.compile(r"^[’'‘](?P<n>\d{2})年?(?P<fy>度)?$")  # ’19年
 _KANJI_DIGIT = {k: i + 1 for i, k in enumerate("一二三四五六七八九")}
 
 
@@ -162,6 +163,10 @@ def _date(text: str, doc_year: int | None) -> str | None:
     m = _RELATIVE.match(text)
     if m:
         return _relative(m, doc_year)
+    m = _CLIPPED.match(text)
+    if m:
+        year = _year(m["n"], doc_year)
+        return None if year is None else f"FY{year}" if m["fy"] else str(year)
     m = _DOT.match(text) or _DATE.match(text)
     if not m or not any(m.groupdict().get(k) for k in ("ay", "am", "ad")):
         return None

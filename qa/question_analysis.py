@@ -102,7 +102,7 @@ _EN_RULES = _rules([
                 r"\bcost\b|\bworth\b|\bin (?:dollars|yen|euros|pounds)\b|\b(?:surplus|deficit|budget)\b",
                 r"\bhow many (?:\w+ )?(?:dollars|yen|euros|pounds|yuan)\b"]),
     ("count", [r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bpopulation\b"]),
-    ("year", [r"\b(?:what|which|in what|from which|from what) year\b"]),
+    ("year", [r"\b(?:what|which|in what|from which|from what) years?\b"]),
     ("date", [r"^when\b|\b(?:and|or|since|by|until|from) when\b|,\s*when\b|\bwhen\s*\?",
               r"\b(?:what|which|on what) (?:date|month|day|time|period)\b",
               r"\bhow long\b|\btime frame\b|\bdeadline\b"]),

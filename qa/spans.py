@@ -105,6 +105,7 @@ _RELATIVE_DATE = re.compile(  # 本年半ば, 本年9月, 昨年末: dates relat
 _ERA = re.compile(  # R2年度, 令和３年度; a bare "R1" (a chart axis) is not taken
     r"(?<![A-Za-z])(?:(?P<era>令和|平成)(?P<n>\d{1,2})年?|(?P<latin>[RH])(?P<ln>\d{1,2})年)(?P<fy>度)?(?![\d%])")
 _ERA_BASE = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
+_CLIPPED_YEAR = re.compile(r"(?<![\w’'‘])[’'‘](?P<n>\d{2})(?:年(?P<fy>度)?)?(?![\d%])")  # ’14, ’19年
 _COUNT = re.compile(
     rf"(?P<pre>{_PRE})?{_NO_LATIN}(?<!第)(?P<n>{_NUM})(?P<s>[億万千])?\n?(?P<unit>{_alts(list(_COUNT_UNITS))})"
     rf"(?P<post>{_QUALIFIER}|後)?")
@@ -166,6 +167,10 @@ def _numeric_candidates(norm: str) -> list[tuple[int, int, str, float | None, st
             found.append((m.start(), m.end(), "date", None, "relative", ""))
     for m in _ERA.finditer(norm):
         year = _ERA_BASE[m["era"] or m["latin"]] + int(m["n"] or m["ln"])
+        kind, unit = ("date", "年度") if m["fy"] else ("year", "")
+        found.append((m.start(), m.end(), kind, float(year), unit, ""))
+    for m in _CLIPPED_YEAR.finditer(norm):  # ’19 is 2019, ’98 is 1998
+        year = int(m["n"]) + (2000 if int(m["n"]) < 50 else 1900)
         kind, unit = ("date", "年度") if m["fy"] else ("year", "")
         found.append((m.start(), m.end(), kind, float(year), unit, ""))
     for m in _COUNT.finditer(norm):

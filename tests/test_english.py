@@ -78,6 +78,8 @@ def test_rendering(line: str, text: str, english: str) -> None:
     ("• 20年7月、2030年までにサプライチェーンの100%", "20年7月", "July 2020"),
     ("（21年5月17日時点）", "21年5月17日", "17 May 2021"),
     ("輸出管理を21年夏に施行予定", "21年夏", "summer 2021"),
+    ("「国家集積回路産業投資基金」設置(’14, ’19年)", "’19年", "2019"),
+    ("設置(’14, ’19年)", "’14", "2014"),
 ])
 def test_two_digit_years_need_a_reference_year(line: str, text: str, english: str) -> None:
     span = span_of(line, text)

@@ -147,6 +147,10 @@ def test_a_japanese_question_word_decides_over_the_noun_it_asks_about() -> None:
     assert answer_type("重点分野としてどのような取組が挙げられていますか", "ja").kind == "list"
 
 
+def test_which_years_asks_for_years() -> None:
+    assert answer_type("In which years was China's chip fund set up?", "en").kind == "year"
+
+
 def test_scale_hint() -> None:
     assert answer_type("How many trillion yen is the fund?", "en").scale == "兆"
     assert answer_type("投資額は何兆円ですか。", "ja") == AnswerType("amount", "円", "兆", cue="額は")

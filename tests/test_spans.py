@@ -87,6 +87,13 @@ def test_durations_answer_date_questions() -> None:
     assert not matches("date", only("ファーウェイ等152社", "count"))
 
 
+def test_clipped_years_are_years() -> None:
+    spans = [s for s in numeric_spans("「国家集積回路産業投資基金」設置(’14, ’19年)") if s.kind == "year"]
+    assert [(s.text, s.value) for s in spans] == [("’14", 2014.0), ("’19年", 2019.0)]
+    assert only("’98年度に開始", "date").value == 1998.0
+    assert not [s for s in numeric_spans("it’s 20% of Biden's plan") if s.kind in ("year", "date")]
+
+
 def test_era_fiscal_year_value() -> None:
     assert only("R2年度", "date").value == 2020.0
     assert only("H22年度", "date").value == 2010.0
