@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from qa.country_names import ALIASES, SHORT_FORMS
+
 KINDS = ("amount", "percentage", "date", "year", "count", "place", "name", "list", "definition",
          "yesno", "other")
 TYPED = frozenset({"amount", "percentage", "date", "year", "count"})
@@ -283,6 +285,12 @@ def asked_acronym(question: str) -> str | None:
     q = unicodedata.normalize("NFKC", question)
     if not _EXPANSION_CUE.search(q):
         return None
-    found = [m.group() for m in _ASKED_ACRONYM.finditer(q) if sum(ch.isupper() for ch in m.group()) >= 2
-             or "-" in m.group()]
+    found = [m.group() for m in _ASKED_ACRONYM.finditer(q) if (sum(ch.isupper() for ch in m.group()) >= 2
+             or "-" in m.group()) and not _countries(m.group())]
     return found[0] if len(found) == 1 else None
+
+
+def _countries(token: str) -> bool:
+    """"Japan-US", "EU-China": a pair of countries, not an acronym to spell out."""
+    parts = [p.lower() for p in token.split("-")]
+    return len(parts) > 1 and all(ALIASES.get(p, p) in SHORT_FORMS for p in parts)

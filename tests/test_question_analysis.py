@@ -181,6 +181,8 @@ def test_empty_question_is_other() -> None:
     ("What is CBPR?", None),  # a definition, not an expansion
     ("What do CBPR and DFFT stand for?", None),  # two: not one expansion to look for
     ("What does the G7 stand for?", None),  # a name with a number, not an acronym to spell out
+    ("What is the full name of the Japan-US climate partnership?", None),  # two countries
+    ("What is the full name of the EU-China CAI?", "CAI"),
 ])
 def test_asked_acronym(question: str, acronym: str | None) -> None:
     from qa.question_analysis import asked_acronym
