@@ -27,7 +27,9 @@ from qa.spans import Span, matches, numeric_spans, table_cells
 from qa.text import around_span, numbers_written, question_numbers
 
 TABLE_ROW = re.compile(r"^\S.{0,30}?(\s+[-−▲]?[0-9０-９][0-9０-９.,]*%?){1,}\s*$")
-TABLE_HEADER = re.compile(r"(\(%\)|（%）|[0-9]{4}\s*年.*[0-9]{4}\s*年)")
+# a table's column labels (「(%) 2020年 2021年」), not a sentence that names two years (no kana, 、 or 。)
+_LABELS = r"[^\u3040-\u309f、。]*"  # no kana, 、 or 。: labels, not a sentence
+TABLE_HEADER = re.compile(rf"\(%\)|（%）|^{_LABELS}[0-9]{{4}}\s*年{_LABELS}[0-9]{{4}}\s*年{_LABELS}$")
 _CAPTION = re.compile(r"^(（資料）|\(資料\)|出典|※|https?://|www\.)|\.(svg|png|jpg|html?)\b")
 _ASKS_SOURCE = re.compile(r"資料|出典|出所|データ|source|data|taken from|according to which", re.I)
 _NUMBER = re.compile(r"[0-9０-９]")

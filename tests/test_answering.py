@@ -172,6 +172,22 @@ def test_an_answer_in_words_brings_the_line_next_to_it_when_the_ranker_scores_it
     assert chosen("欧州気候法案の2030年の排出目標は何％減ですか", [5.0, 4.0, 0.0]) == [0]
 
 
+def test_a_sentence_naming_two_years_is_not_a_table_header():
+    from qa.features import TABLE_HEADER, is_table_row
+
+    assert TABLE_HEADER.search("(%) 2020年 2021年 (%) 2020年 2021年")
+    assert TABLE_HEADER.search("2019年 2020年 2021年")
+    for prose in ("具体的には、2025年度までの6年間に1兆円の案件形成を支援する制度を2020年12月に創設",
+                  "※2020年は実績、2021年の数値はIMFによる予測値"):
+        assert not TABLE_HEADER.search(prose) and not is_table_row(prose)
+    text = "具体的には、2025年度までの6年間に1兆円を支援する制度を2020年12月に創設\n世界 -3.3 6.0"
+    p = Passage("S#1", "S", "LEAD", text, 100, 100 + len(text))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    q = Question("いつ創設？", "ja", ["創設"], None, answer_type("いつ創設されましたか", "ja"))
+    prose, row = candidates(q, hits, _lines(p), IDF)
+    assert prose.x[FEATURES.index("header")] == 0.0 and row.header is None  # no header for the row
+
+
 def test_decide_orders_the_three_labels():
     lm = LanguageModel(None, None, abstain_at=0.8, hedge_at=0.5, second_margin=1.0)
     assert [decide(lm, p) for p in (0.1, 0.6, 0.9)] == ["high", "low", "abstain"]
