@@ -30,6 +30,7 @@ from qa.text import around_span
 MAX_EXTRA_LINES = {"list": 2, "also": 1}  # a list may need its next lines; a two-part question one
 HEADING_CHARS = 25
 _CLAUSE = re.compile("[。、，,]")
+_ASKS_DEADLINE = re.compile(r"まで|期限|\bby (?:when|what)\b|\buntil\b|\bdeadline\b", re.I)
 _CLAUSE_BREAK = re.compile(r"[、。，]|,(?!\d{3})")  # not the comma of 7,717
 _CUT_END = re.compile("[をにがはのとでやへも、，,]$")
 _DIGIT = re.compile(r"\d")
@@ -255,7 +256,13 @@ def pick_span(c: Candidate, question: Question) -> int | None:
         after = c.raw[c.spans[i].end:c.spans[i].end + 1]
         return question.answer_type.kind == "name" and after in ("が", "は")
 
-    return max(fresh, key=lambda i: (subject(i), in_clause(c.raw, c.spans[i], q), around(i),
+    deadline = bool(_ASKS_DEADLINE.search(question.text))
+
+    def fits(i: int) -> bool:  # 「2030年までに」 is a target's deadline: it answers "by when", not "when"
+        s = c.spans[i]
+        return deadline or s.kind not in ("date", "year") or "まで" not in s.text
+
+    return max(fresh, key=lambda i: (subject(i), fits(i), in_clause(c.raw, c.spans[i], q), around(i),
                                       -gap(c.raw, c.spans[i], q), -i))
 
 

@@ -188,6 +188,25 @@ def test_a_sentence_naming_two_years_is_not_a_table_header():
     assert prose.x[FEATURES.index("header")] == 0.0 and row.header is None  # no header for the row
 
 
+def test_a_deadline_answers_by_when_and_an_event_date_answers_when():
+    text = "• 20年7月、2030年までにサプライチェーンの100%カーボンニュートラル達成目標を発表。"
+    p = Passage("S#1", "S", "グリーン調達", text, 100, 100 + len(text))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    terms = ["サプライ", "チェーン", "カーボン", "ニュートラル", "達成", "目標", "発表"]
+
+    def answer(question: str) -> str:
+        q = Question(question, "ja", terms, None, answer_type(question, "ja"))
+        (c,) = candidates(q, hits, _lines(p), IDF)
+        return c.spans[pick_span(c, q)].text
+
+    assert answer("サプライチェーンのカーボンニュートラル達成目標を発表したのはいつですか") == "20年7月"
+    assert answer("いつまでにサプライチェーンのカーボンニュートラルを達成する目標ですか") == "2030年までに"
+    q = Question("By what year is the supply chain to be carbon neutral?", "en", terms, None,
+                 answer_type("By what year is the supply chain to be carbon neutral?", "en"))
+    (c,) = candidates(q, hits, _lines(p), IDF)
+    assert c.spans[pick_span(c, q)].text == "2030年までに"
+
+
 def test_decide_orders_the_three_labels():
     lm = LanguageModel(None, None, abstain_at=0.8, hedge_at=0.5, second_margin=1.0)
     assert [decide(lm, p) for p in (0.1, 0.6, 0.9)] == ["high", "low", "abstain"]
