@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +72,20 @@ def _weighted_groups(groups: tuple[tuple[str, ...], ...], idf: dict[str, float],
     return out
 
 
-def span_context(question: Question, top: Candidate | None, idf: dict[str, float]) -> float:
+def _label_above(top: Candidate, ranked: Sequence[Candidate]) -> frozenset[str]:
+    """The terms of the line above ``top`` when ``top`` holds nothing but its values (「（21年3月）」
+    under 「「暫定国家安全保障戦略ガイドライン」」): a value on its own line belongs to the label above."""
+    rest = top.raw
+    for span in sorted(top.spans, key=lambda s: -s.start):
+        rest = rest[:span.start] + rest[span.end:]
+    if has_content(list(line_terms(rest))):
+        return frozenset()
+    above = [c for c in ranked if c.passage.id == top.passage.id and c.position == top.position - 1]
+    return line_terms(above[0].raw) if above else frozenset()
+
+
+def span_context(question: Question, top: Candidate | None, idf: dict[str, float],
+                 ranked: Sequence[Candidate] = ()) -> float:
     """For a question that wants a typed fact: the IDF-weighted share of what the question names
     (its term groups, weighted as ``missing_idf`` weighs them) found within ``SPAN_WINDOW`` characters of
     a span of the asked type in the best line, or in that row's table header; the best span
@@ -87,7 +101,7 @@ def span_context(question: Question, top: Candidate | None, idf: dict[str, float
     groups = question.term_groups or tuple((t,) for t in question.terms)
     weighted = _weighted_groups(groups, idf, max(idf.values(), default=1.0))
     total = sum(w for _, w in weighted) or 1.0
-    header = line_terms(top.header_text) if top.header_text else frozenset()
+    header = line_terms(top.header_text) if top.header_text else _label_above(top, ranked)
     best = 0.0
     for span in top.spans:
         near = line_terms(around_span(top.raw, span)) | header
@@ -135,6 +149,6 @@ def question_features(question: Question, signals: Signals, ranked: list[Candida
         "no_typed_line": float(expects and not any(c.spans for c in ranked)),
         "best_untyped": float(expects and top is not None and not top.spans),
         "best_score": best, "score_margin": best - second, "bm25_agrees": float(signals.bm25_agrees),
-        "span_context": span_context(question, top, idf),
+        "span_context": span_context(question, top, idf, ranked),
     }
     return np.array([values[n] for n in QUESTION_FEATURES], dtype=np.float64)

@@ -439,6 +439,22 @@ def test_span_context_reads_what_the_question_names_around_the_figure():
     assert span_context(en, far, idf) == 1.0
 
 
+def test_a_value_on_its_own_line_takes_its_context_from_the_label_above():
+    from qa.confidence import span_context
+
+    text = "「グリーンイノベーション基金」\n（2兆円）\n英国は120億ポンドを投資"
+    p = Passage("S#1", "S", "グリーン", text, 100, 100 + len(text))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    question = "グリーンイノベーション基金の予算はいくらですか"
+    terms = ["グリーン", "イノベーション", "基金", "予算"]
+    q = Question(question, "ja", terms, None, answer_type(question, "ja"))
+    idf = {"グリーン": 2.0, "イノベーション": 3.0, "基金": 2.0, "予算": 1.0, "英国": 1.0}
+    label, value, other = candidates(q, hits, _lines(p), idf)
+    assert span_context(q, value, idf, [label, value, other]) == 7 / 8  # all but 予算
+    assert span_context(q, value, idf) == 0.0  # without the lines around it
+    assert span_context(q, other, idf, [label, value, other]) == 0.0  # a line with words of its own
+
+
 def test_near_miss_details_are_found_missing():
     text = "RE100の参加企業数は、現在、世界で309企業、日本は54企業（21年4月時点）。18年3月時点で世界131企業"
     assert missing_numbers("RE100の参加企業数は2019年時点で何社？", text) == 1
