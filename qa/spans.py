@@ -109,10 +109,10 @@ _CLIPPED_YEAR = re.compile(r"(?<![\w’'‘])[’'‘](?P<n>\d{2})(?:年(?P<fy>�
 _COUNT = re.compile(
     rf"(?P<pre>{_PRE})?{_NO_LATIN}(?<!第)(?P<n>{_NUM})(?P<s>[億万千])?\n?(?P<unit>{_alts(list(_COUNT_UNITS))})"
     rf"(?P<post>{_QUALIFIER}|後)?")
-# A bare number is a quantity, not a label: not a section number (Ⅶ－１①, １．, （２）), not the
-# head of a word (21世紀型, 5G, 14次): no letter or kanji may follow it.
+# A bare number is a quantity, not a label: not a section number (Ⅶ－１①, １．, （２）) or a note's
+# (※1), not the head of a word (21世紀型, 5G, 14次): no letter or kanji may follow it.
 _NUMBER = re.compile(
-    rf"{_NO_LATIN}(?<![A-Za-z]-)(?<!\()(?P<sign>-)?(?P<n>{_NUM})(?![\d年月日])(?P<s>[兆億万千])?"
+    rf"{_NO_LATIN}(?<![A-Za-z]-)(?<![(※])(?P<sign>-)?(?P<n>{_NUM})(?![\d年月日])(?P<s>[兆億万千])?"
     rf"(?:(?P<n2>{_NUM})(?P<s2>[億万千]))?(?![\dA-Za-z\u3400-\u9fff々①-⑳).])")
 # a line break inside a date (2020年12\n月, 2020年\n12月), never between two digits (table columns)
 _WRAPPED_DATE = re.compile(r"(?<=[\d０-９])\n(?=[年月日])|(?<=[年月])\n(?=[\d０-９])")

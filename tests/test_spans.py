@@ -126,7 +126,8 @@ def test_slide_numbers_do_not_swallow_years() -> None:
 
 
 @pytest.mark.parametrize("line", ["Ⅶ－１①．WTOの３つの機能", "Ⅳ－４．経済安全保障", "（２）グリーン",
-                                  "21世紀型の自由で公正なルール", "5G網の整備", "14次計画"])
+                                  "21世紀型の自由で公正なルール", "5G網の整備", "14次計画",
+                                  "※1 現在、参加", "プライバシー保護枠組み※1 。"])
 def test_labels_and_word_heads_are_not_numbers(line: str) -> None:
     # "how many members does the WTO have" must not be answered by the section number １
     assert [s.text for s in numeric_spans(line) if s.kind == "number"] == []
@@ -337,3 +338,15 @@ def test_an_acronym_answers_a_place_question_only_when_it_names_places() -> None
     signatories = "非ASEAN署名国（日、中、韓、豪、NZ）５カ国のうち３カ国が"
     assert {"ASEAN", "NZ"} <= {s.text for s in typed_spans(signatories) if matches(place, s)}
     assert [s.text for s in typed_spans(line) if matches(AnswerType("name"), s)]  # still a name
+
+
+def test_a_spans_context_skips_the_parenthetical_after_it() -> None:
+    from qa.text import SPAN_WINDOW, around_span
+
+    line = ("現在、9エコノミー（日本、米国、シンガポール、韓国、台湾、カナダ、フィリピン、豪州、メキシコ）"
+            "が参加、認証企業は38社。")
+    (nine,) = [s for s in numeric_spans(line) if s.text == "9エコノミー"]
+    assert line.index("が参加") - nine.end > SPAN_WINDOW
+    window = around_span(line, nine)
+    assert "が参加" in window and "シンガポール" in window  # the list itself is still read
+
