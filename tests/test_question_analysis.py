@@ -147,6 +147,11 @@ def test_a_japanese_question_word_decides_over_the_noun_it_asks_about() -> None:
     assert answer_type("重点分野としてどのような取組が挙げられていますか", "ja").kind == "list"
 
 
+def test_which_body_is_a_name_not_a_place() -> None:
+    assert answer_type("日本のCBPR認証団体はどこですか", "ja").kind == "name"
+    assert answer_type("RCEPの事務局はどこにありますか", "ja").kind == "place"
+
+
 def test_which_years_asks_for_years() -> None:
     assert answer_type("In which years was China's chip fund set up?", "en").kind == "year"
 
