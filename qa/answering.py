@@ -68,11 +68,11 @@ def make_question(text: str, language: str, query_terms: list[str], vector, lexi
     if language == "en" and lexicon is not None:
         from qa.lexicon import english_words
 
-        words = english_words(text)
         matches = lexicon.translate(text, headwords)  # once: groups and coverage both come from it
-        english = frozenset(w for w, _, _ in words if not w.isdigit())
+        english = frozenset(w for w, _, _ in english_words(text) if not w.isdigit())
         groups = tuple(m.terms for m in matches if m.terms)
         covered = [(m.start, m.end) for m in matches]
+        words = lexicon.content_words(text)  # as translate read them: GAIA-X as GAIA and X
         missing = [w for w, a, b in words if not any(s <= a and b <= e for s, e in covered)]
         untranslated = len(missing) / len(words) if words else 1.0
     return Question(text, language, list(query_terms), vector, answer_type(text, language), english,

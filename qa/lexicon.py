@@ -109,7 +109,7 @@ class Lexicon:
         """Longest-first phrase matches of ``question``'s content words, each word used once."""
         params = params or TranslateParams()
         n = params.max_headwords_per_phrase if max_headwords_per_phrase is None else max_headwords_per_phrase
-        words = self._split_unknown_compounds(question, english_words(question))
+        words = self.content_words(question)
         out: list[Match] = []
         i = 0
         while i < len(words):
@@ -137,17 +137,19 @@ class Lexicon:
                 out.append(Match(m.group().lower(), m.start(), m.end(), (form,), ts))
         return out
 
-    def _split_unknown_compounds(self, question: str, words: list[tuple[str, int, int]]
-                                 ) -> list[tuple[str, int, int]]:
-        """Japan-UK, CBPR-certified: a hyphenated word the lexicon does not know is read as
-        its parts."""
+    def content_words(self, question: str) -> list[tuple[str, int, int]]:
+        """The question's content words as the lexicon reads them: a hyphenated word it does not
+        know (Japan-UK, CBPR-certified) as its parts, an adverb it lacks as its adjective
+        (officially -> official)."""
         out = []
-        for w, start, end in words:
-            if "-" not in w or w in self.phrases:
-                out.append((w, start, end))
+        for w, start, end in english_words(question):
+            if "-" in w and w not in self.phrases:
+                parts = english_words(question[start:end].replace("-", " "))
+                out += [(p, start + s, start + e) for p, s, e in parts]
                 continue
-            parts = english_words(question[start:end].replace("-", " "))
-            out += [(p, start + s, start + e) for p, s, e in parts]
+            adjective = w[:-3] + "y" if w.endswith("ily") else w[:-2]
+            lacks = w.endswith("ly") and w not in self.phrases and adjective in self.phrases
+            out.append((adjective if lacks else w, start, end))
         return out
 
     def query_terms(self, question: str, max_headwords_per_phrase: int | None = None,

@@ -127,3 +127,9 @@ def test_a_japanese_line_with_the_value_next_to_the_question_s_words_is_marked(r
     other = next(v for t, v in ja.items() if "2019年11月" in t and "OECDプライバシー" in t)
     assert years > other  # 採択/改訂 stand next to the years; the other line's date is far from them
     assert set(lines("When was the OECD Privacy Guidelines adopted?", "en").values()) == {0.0}  # ja only
+
+
+def test_a_latin_name_broken_over_a_slide_line_is_still_known(real_assistant):
+    # the deck writes 「GAIA-\nX」: GAIA is in the lexicon, X is a letter; the question is answered
+    answer = real_assistant.ask("When was GAIA-X officially launched?")
+    assert not answer.abstained and "2020年6月" in answer.citations[0].quote, answer.answer

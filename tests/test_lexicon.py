@@ -333,3 +333,15 @@ def test_hyphenated_countries_are_also_read_as_the_deck_writes_them(tiny):
     pairs = {m.phrase: m.headwords for m in tiny.translate("Japan-US summit and US-China talks")}
     assert pairs["japan-us"] == ("日米",) and pairs["us-china"] == ("米中",)
     assert "cross-border" not in {m.phrase for m in tiny.translate("cross-border data flows")}
+
+
+def test_content_words_read_unknown_compounds_as_parts_and_adverbs_as_adjectives():
+    lex = Lexicon({"GAIA": Entry(("gaia",), False, 1, ("GAIA",), "latin"),
+                   "正式": Entry(("正式",), True, 2, ("official", "formal"), "word"),
+                   "供給": Entry(("供給",), True, 5, ("supply",), "word")},
+                  {"gaia": [("GAIA", 0)], "official": [("正式", 0)], "supply": [("供給", 0)]})
+    q = "When was GAIA-X officially launched, and how was it supplied?"
+    assert [w for w, _, _ in lex.content_words(q)] == ["gaia", "official", "launch", "supply"]
+    assert [m.headwords for m in lex.translate(q)] == [("GAIA",), ("正式",), ("供給",)]
+    # an adverb the lexicon knows, or whose adjective it lacks, stays as it is
+    assert [w for w, _, _ in lex.content_words("remotely")] == ["remotely"]
