@@ -19,22 +19,18 @@ from qa.answer_model import AnswerModel, LanguageModel, probability
 from qa.answer_texts import NO_ANSWER
 from qa.citations import cite
 from qa.composing import Quote, ShortAnswer, compose, glossary, short_answer
-from qa.confidence import ACRONYM, Signals, fold, has_content, question_features
-from qa.features import Candidate, Question, candidates, expects_span, line_terms
+from qa.confidence import Signals, has_content, question_features
+from qa.features import Candidate, Question, candidates, expects_span
 from qa.question_analysis import answer_type, asked_acronym
 from qa.records import Citation, Hit
+from qa.span_choice import asks_for, named_labels, names_whole, pick_span
 from qa.span_names import expansion_spans
-from qa.spans import Span, table_cells
-from qa.text import around_span
+from qa.spans import Span
 
 MAX_EXTRA_LINES = {"list": 2, "also": 1}  # a list may need its next lines; a two-part question one
 HEADING_CHARS = 25
 _CLAUSE = re.compile("[。、，,]")
-_ASKS_DEADLINE = re.compile(r"まで|期限|\bby (?:when|what)\b|\buntil\b|\bdeadline\b", re.I)
-_CLAUSE_BREAK = re.compile(r"[、。，]|,(?!\d{3})")  # not the comma of 7,717
 _CUT_END = re.compile("[をにがはのとでやへも、，,]$")
-_DIGIT = re.compile(r"\d")
-_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @dataclass(frozen=True)
@@ -189,27 +185,9 @@ def prefer_expansion(scores: np.ndarray, spelled: dict[int, Span], language: str
     return out
 
 
-def _cell_labels(c: Candidate) -> dict[int, str]:
-    """The row label of each of a table row's spans (by position in ``c.spans``)."""
-    where = {(cell.span.start, cell.span.end): cell.label for cell in table_cells(c.raw, c.header_text)}
-    return {i: where.get((s.start, s.end), "") for i, s in enumerate(c.spans)}
-
-
 def _neighbour(cands: list[Candidate], c: Candidate, step: int) -> Candidate | None:
     """The candidate ``step`` lines below (or above) ``c`` in its passage, if it is one."""
     return next((x for x in cands if x.passage.id == c.passage.id and x.position == c.position + step), None)
-
-
-def named_labels(row: str, asked: set[str]) -> int:
-    """How many of a table row's labels (its cells that are not figures) the question names
-    whole: 「新興国・発展途上国」 is not named by a question that only says 発展 ("growth")."""
-    return sum(names_whole(cell, asked) for cell in row.split())
-
-
-def names_whole(text: str, asked: set[str]) -> bool:
-    """Every content term of ``text``, a label with no figure, is among the question's terms."""
-    content = [t for t in line_terms(text) if has_content([t])]
-    return bool(content) and not _DIGIT.search(text) and all(t in asked for t in content)
 
 
 def is_heading(c: Candidate, question: Question | None = None) -> bool:
@@ -227,80 +205,6 @@ def is_cut(c: Candidate) -> bool:
     in a particle or a comma, and the next line goes on. Five reshuffles: ja accuracy 0.709 ->
     0.718 (every assignment up), en unchanged."""
     return not c.header_text and bool(_CUT_END.search(c.text.strip()))
-
-
-def pick_span(c: Candidate, question: Question) -> int | None:
-    """Which of the line's typed spans answers: a table cell in the row label the question
-    names and the column of its year, else, of the spans the question does not itself name
-    ("G7" in "where was the G7 summit"), the one whose clause holds most question terms, then
-    with most around it, then nearest one, else the first."""
-    years = set(_YEAR.findall(question.text))
-    cells = [i for i, col in enumerate(c.columns) if col]
-    if cells:
-        label = _cell_labels(c)
-        asked = set(question.terms)
-        named = [i for i in cells if named_labels(label.get(i, ""), asked)] or cells
-        in_year = [i for i in named if any(y in c.columns[i] for y in years)]
-        if in_year:
-            return in_year[0]
-    fresh = [i for i, s in enumerate(c.spans) if not asks_for(s, question)]
-    if not fresh:
-        return None
-    q = set(question.terms)
-
-    def around(i: int) -> int:
-        s = c.spans[i]
-        return len(q & line_terms(around_span(c.raw, s)))
-
-    def subject(i: int) -> bool:  # who did it: 「The Climate GroupがCDPとの協力で…開始」, not the NGO
-        after = c.raw[c.spans[i].end:c.spans[i].end + 1]
-        return question.answer_type.kind == "name" and after in ("が", "は")
-
-    deadline = bool(_ASKS_DEADLINE.search(question.text))
-
-    def fits(i: int) -> bool:  # 「2030年までに」 is a target's deadline: it answers "by when", not "when"
-        s = c.spans[i]
-        return deadline or s.kind not in ("date", "year") or "まで" not in s.text
-
-    return max(fresh, key=lambda i: (subject(i), fits(i), in_clause(c.raw, c.spans[i], q), around(i),
-                                      -gap(c.raw, c.spans[i], q), -i))
-
-
-def in_clause(raw: str, span: Span, terms: set[str]) -> int:
-    """Question terms in the span's own clause (between 、 and 。; a slide's line break is not a
-    clause break), the span's own words included: in 「世界で309企業、日本は54企業」 the Japanese
-    count is the one whose clause names 日本, and "the maximum" is 「最大100％」, not its 「通常90％」."""
-    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(raw)]
-    start = max((i for i in breaks if i < span.start), default=-1) + 1
-    end = min((i for i in breaks if i >= span.end), default=len(raw))
-    return len(terms & line_terms(raw[start:end]))
-
-
-def asks_for(span: Span, question: Question) -> bool:
-    """Whether the question itself names the span, as written or, every content word of it,
-    through its terms (an English question's translations: "vaccine diplomacy" names 「ワクチン外交」)."""
-    if fold(span.text) in fold(question.text):
-        return True
-    if span.kind not in ("name", "list"):
-        return False  # a number is asked only as written: 「何年」 does not name 10年
-    if any(w.lower() in fold(span.text) for w in ACRONYM.findall(question.text)):
-        return True  # 「台湾TSMC」 is the TSMC the question asks about, not its answer
-    named = set(question.terms)
-    content = [t for t in line_terms(span.text) if has_content([t])]
-    return bool(content) and all(t in named for t in content)
-
-
-def gap(raw: str, span: Span, terms: set[str]) -> int:
-    """Characters between the span and the nearest question term written in the line (a
-    span right after 「署名国（」 answers before one ten characters away)."""
-    folded = raw.lower()
-    best = len(raw)
-    for t in terms:
-        at = folded.find(t)
-        while at >= 0:
-            best = min(best, max(0, at - span.end, span.start - (at + len(t))))
-            at = folded.find(t, at + 1)
-    return best
 
 
 def _citations(chosen: list[Candidate]) -> tuple[list[Citation], list[Quote]]:

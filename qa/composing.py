@@ -65,7 +65,7 @@ def short_answer(span: Span, column: str, language: str, lexicon=None, doc_year:
 def _english_name(text: str, lexicon) -> str | None:
     """A dictionary name (コーンウォール -> Cornwall) or the text itself when it is Latin."""
     return (lexicon.english_name(text) if lexicon is not None else None) or (
-        text if _LATIN.search(text) else None)
+        " ".join(text.split()) if _LATIN.search(text) else None)  # a wrapped title on one line
 
 
 def _column_in_english(column: str, doc_year: int | None) -> str:

@@ -76,13 +76,26 @@ def _titled_spans(text: str) -> list[Span]:
     return [Span("name", m.group(1), m.start(1), m.end(1), None, "person") for m in _TITLED.finditer(text)]
 
 
+def _latin_runs(text: str) -> list[tuple[int, str]]:
+    """Latin word runs (start, text); a title the slide wraps after a small word is one run
+    (「“Uyghurs for\nSale”」)."""
+    runs: list[tuple[int, str]] = []
+    for m in _LATIN.finditer(text):
+        if runs and text[runs[-1][0] + len(runs[-1][1]):m.start()] == "\n" and (
+                runs[-1][1].rsplit(" ", 1)[-1].lower() in _SMALL_WORDS):
+            runs[-1] = (runs[-1][0], text[runs[-1][0]:m.end()])
+        else:
+            runs.append((m.start(), m.group()))
+    return runs
+
+
 def _latin_spans(text: str) -> list[Span]:
     out = []
-    for m in _LATIN.finditer(text):
-        word = m.group().rstrip(".-' ")
+    for start, run in _latin_runs(text):
+        word = run.rstrip(".-' ")
         if len(word) < 2 or not _NAME_LIKE.search(word) or all(_URLISH.search(w) for w in word.split()):
             continue
-        out.append(Span("name", word, m.start(), m.start() + len(word), None, "latin"))
+        out.append(Span("name", word, start, start + len(word), None, "latin"))
     return out
 
 

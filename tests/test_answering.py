@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa.answer_model import MODEL_FILE, AnswerModel, LanguageModel, LinearModel, load_model, save_model
-from qa.answering import choose_lines, decide, is_cut, is_heading, pick_span
+from qa.answering import choose_lines, decide, is_cut, is_heading
 from qa.composing import GLOSSARY_LABEL, Quote, ShortAnswer, compose, short_answer
 from qa.confidence import QUESTION_FEATURES, has_content, missing_names, missing_numbers
 from qa.errors import AnswerModelError
@@ -17,6 +17,7 @@ from qa.features import FEATURES, Question, candidates, coverage, novelty
 from qa.fitting import thresholds
 from qa.question_analysis import answer_type
 from qa.records import Hit, Passage
+from qa.span_choice import pick_span
 from qa.spans import Span, numeric_spans
 
 IDF = {"重点": 2.0, "分野": 1.0, "カーボン": 3.0, "ニュートラル": 3.0, "ヘルスケア": 3.0, "6": 1.5}
@@ -207,6 +208,26 @@ def test_a_deadline_answers_by_when_and_an_event_date_answers_when():
     assert c.spans[pick_span(c, q)].text == "2030年までに"
 
 
+def test_who_did_it_and_what_it_is_called_are_different_spans():
+    text = "• 20年3月、豪州戦略政策研究所(ASPI)が、調査報告 “Uyghurs for\nSale” を公表。"
+    p = Passage("S#1", "S", "人権", text, 100, 100 + len(text))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+
+    vecs = np.eye(1, 4, dtype=np.float32)
+    one_line = lambda pid: (p, [(p.start, p.end)], vecs, vecs)  # noqa: E731 - the slide's sentence
+
+    def answer(question: str, language: str, terms: list[str]) -> str:
+        q = Question(question, language, terms, None, answer_type(question, language))
+        (c,) = candidates(q, hits, one_line, IDF)
+        return c.spans[pick_span(c, q)].text
+
+    # the subject (「(ASPI)が」, past its bracket) did it; the title is the name of what it published
+    assert answer("Which institute published the report?", "en", ["研究所", "調査", "報告", "公表"]) == "ASPI"
+    title = answer("豪州戦略政策研究所が公表した調査報告の題名は何ですか", "ja",
+                   ["豪州", "戦略", "政策", "研究所", "公表", "調査", "報告", "題名"])
+    assert title == "Uyghurs for\nSale"  # the wrapped title whole; ASPI is the institute asked about
+
+
 def test_decide_orders_the_three_labels():
     lm = LanguageModel(None, None, abstain_at=0.8, hedge_at=0.5, second_margin=1.0)
     assert [decide(lm, p) for p in (0.1, 0.6, 0.9)] == ["high", "low", "abstain"]
@@ -345,7 +366,7 @@ def test_pick_span_skips_what_the_question_names_itself():
 
 
 def test_a_name_holding_the_question_s_own_acronym_is_its_subject_not_its_answer():
-    from qa.answering import asks_for
+    from qa.span_choice import asks_for
     from qa.span_names import name_spans
 
     line = "• 台湾TSMCはファーウェイ等との取引を停止する一方、アリゾナ工場の建設を決定。"
@@ -494,7 +515,7 @@ def test_a_line_that_spells_the_acronym_out_leads_in_the_reader_s_script():
 
 
 def test_a_thousands_comma_does_not_end_a_clause():
-    from qa.answering import in_clause
+    from qa.span_choice import in_clause
     from qa.spans import numeric_spans
 
     line = "尼政府は、経済損失額を100兆ルピア（約\n7,717億円）と公表"

@@ -350,3 +350,8 @@ def test_a_spans_context_skips_the_parenthetical_after_it() -> None:
     window = around_span(line, nine)
     assert "が参加" in window and "シンガポール" in window  # the list itself is still read
 
+
+
+def test_a_latin_title_wrapped_after_a_small_word_is_one_name() -> None:
+    names = [s.text for s in name_spans("調査報告 “Uyghurs for\nSale” を公表。\nEU\nUS")]
+    assert "Uyghurs for\nSale" in names and "EU" in names and "US" in names  # not EU\nUS
