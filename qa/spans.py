@@ -119,7 +119,8 @@ _WRAPPED_DATE = re.compile(r"(?<=[\d０-９])\n(?=[年月日])|(?<=[年月])\n(?
 _ORDINAL = re.compile(rf"(?<=第)(?P<n>{_NUM})")  # 第12回: which meeting, not how many of anything
 _SPAN_OF_YEARS = re.compile(  # 過去10年 (the past ten years): a duration, not a year
     rf"(?:(?<=過去)|(?<=直近)|(?<=今後)|(?<=最近)|(?<=向こう))(?P<n>\d{{1,3}})年(?P<post>{_QUALIFIER}|間)?")
-_KANJI_DIGIT = {k: i + 1 for i, k in enumerate("一二三四五六七八九")}
+_KANJI_DIGIT = {k: i + 1 for i, k in enumerate("一二三四五六七八九十")}
+_KANJI_COUNT = re.compile(r"(?<![一-龥])(?P<k>[一二三四五六七八九十])つ")  # 三つに分類: three
 _PRIORITY = {"amount": 0, "percentage": 1, "date": 2, "year": 3, "count": 4, "number": 5}
 
 
@@ -177,6 +178,8 @@ def _numeric_candidates(norm: str) -> list[tuple[int, int, str, float | None, st
         value = _num(m["n"]) * _SCALES.get(m["s"] or "", 1.0)
         unit = _COUNT_UNITS[m["unit"].replace("\n", "")]
         found.append((m.start(), m.end(), "count", value, unit, m["s"] or ""))
+    for m in _KANJI_COUNT.finditer(norm):
+        found.append((m.start(), m.end(), "count", float(_KANJI_DIGIT[m["k"]]), "つ", ""))
     for m in _SPAN_OF_YEARS.finditer(norm):
         found.append((m.start(), m.end(), "count", float(m["n"]), "年", ""))
     for m in _NUMBER.finditer(norm):

@@ -355,3 +355,12 @@ def test_a_spans_context_skips_the_parenthetical_after_it() -> None:
 def test_a_latin_title_wrapped_after_a_small_word_is_one_name() -> None:
     names = [s.text for s in name_spans("調査報告 “Uyghurs for\nSale” を公表。\nEU\nUS")]
     assert "Uyghurs for\nSale" in names and "EU" in names and "US" in names  # not EU\nUS
+
+
+def test_kanji_counts_with_tsu_are_counts() -> None:
+    from qa.english import to_english
+
+    (three,) = numeric_spans("③救済へのアクセスの三つに分類。")
+    assert (three.text, three.kind, three.value, three.unit) == ("三つ", "count", 3.0, "つ")
+    assert to_english(three) == "3"
+    assert not numeric_spans("統一つ")  # 一 ends a word here
