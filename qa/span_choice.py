@@ -15,6 +15,7 @@ _TITLE = re.compile(r"題名|表題|タイトル|名称|名前|title|called|name
 _ASKS_DEADLINE = re.compile(r"まで|期限|\bby (?:when|what)\b|\buntil\b|\bdeadline\b", re.I)
 _CLAUSE_BREAK = re.compile(r"[、。，]|,(?!\d{3})")  # not the comma of 7,717
 _DIGIT = re.compile(r"\d")
+_ASKS_ALIAS = re.compile(r"略称|略語|何の略|別名|abbreviat|acronym|short for|also (?:known|called)", re.I)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -78,10 +79,10 @@ def pick_span(c: Candidate, question: Question) -> int | None:
 def alias(raw: str, span: Span, question: Question) -> bool:
     """A name in brackets right after words the question writes is that thing's other name: in
     「豪州戦略政策研究所(ASPI)」 ASPI is the institute asked about, not the answer (a date there,
-    「共同声明（2021年４月27日）」, is an answer)."""
+    「共同声明（2021年４月27日）」, is an answer), unless the question asks for that other name."""
     before = raw[:span.start]
     named = fold(before[-6:-1])
-    bracketed = span.kind == "name" and before[-1:] in ("(", "（")
+    bracketed = span.kind == "name" and before[-1:] in ("(", "（") and not _ASKS_ALIAS.search(question.text)
     return bracketed and len(named) >= 3 and named in fold(question.text)
 
 

@@ -226,6 +226,9 @@ def test_who_did_it_and_what_it_is_called_are_different_spans():
     title = answer("豪州戦略政策研究所が公表した調査報告の題名は何ですか", "ja",
                    ["豪州", "戦略", "政策", "研究所", "公表", "調査", "報告", "題名"])
     assert title == "Uyghurs for\nSale"  # the wrapped title whole; ASPI is the institute asked about
+    # unless the other name is what is asked
+    short = answer("豪州戦略政策研究所の略称は何ですか", "ja", ["豪州", "戦略", "政策", "研究所", "略称"])
+    assert short == "ASPI"
 
 
 def test_decide_orders_the_three_labels():
