@@ -364,4 +364,3 @@ def test_kanji_counts_with_tsu_are_counts() -> None:
     assert (three.text, three.kind, three.value, three.unit) == ("三つ", "count", 3.0, "つ")
     assert to_english(three) == "3"
     assert not numeric_spans("統一つ")  # 一 ends a word here
-
