@@ -127,14 +127,13 @@ def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
             break
         if cands[i].text != best.text:
             chosen.append(cands[i])
-    below, above = _neighbour(cands, best, 1), _neighbour(cands, best, -1)
+    next_to = [_neighbour(cands, best, step) for step in (1, -1)]  # the line below, the line above
+    below, above = (cands[i] if i is not None else None for i in next_to)
     if len(chosen) == 1 and kind.kind != "list" and not expects_span(kind):
         # a slide splits one statement over two lines: the line the question echoes, and the next
         # one that answers it (「欧州気候法案」に大筋合意し… / 2030年排出目標を…55%減に深掘り。)
-        floor = scores[order[0]] - lm.second_margin
-        close = [c for i, c in enumerate(cands) if c.passage.id == best.passage.id and scores[i] >= floor
-                 and abs(c.position - best.position) == 1]
-        chosen += sorted(close, key=lambda c: c.position < best.position)[:1]  # the line below first
+        close = [i for i in next_to if i is not None and scores[i] >= scores[order[0]] - lm.second_margin]
+        chosen += [cands[i] for i in close[:1]]
     if (is_heading(best, question) or is_cut(best)) and below is not None and below not in chosen:
         chosen.append(below)
     if above is not None and above not in chosen and is_heading(above) and names_whole(
@@ -185,9 +184,10 @@ def prefer_expansion(scores: np.ndarray, spelled: dict[int, Span], language: str
     return out
 
 
-def _neighbour(cands: list[Candidate], c: Candidate, step: int) -> Candidate | None:
-    """The candidate ``step`` lines below (or above) ``c`` in its passage, if it is one."""
-    return next((x for x in cands if x.passage.id == c.passage.id and x.position == c.position + step), None)
+def _neighbour(cands: list[Candidate], c: Candidate, step: int) -> int | None:
+    """The index of the candidate ``step`` lines below (or above) ``c`` in its passage, if it is one."""
+    return next((i for i, x in enumerate(cands) if x.passage.id == c.passage.id
+                 and x.position == c.position + step), None)
 
 
 def is_heading(c: Candidate, question: Question | None = None) -> bool:

@@ -63,7 +63,6 @@ _ERA = re.compile(r"^(?P<era>令和|平成|R|H)(?P<n>\d{1,2})年?(?P<fy>度)?$")
 _ERA_BASE = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
 _CLIPPED = re.compile(r"^[’'‘](?P<n>\d{2})年?(?P<fy>度)?$")  # ’19年
 _KANJI_DIGIT = {k: i + 1 for i, k in enumerate("一二三四五六七八九")}
-_KANJI_DIGIT_TEN = {**_KANJI_DIGIT, "十": 10}
 
 
 def _plain(text: str) -> str:
@@ -215,8 +214,6 @@ def _relative(m: re.Match, doc_year: int | None) -> str | None:
 
 
 def _count(text: str, unit: str) -> str | None:
-    if unit == "つ" and len(text) == 2 and text[0] in _KANJI_DIGIT_TEN:
-        return str(_KANJI_DIGIT_TEN[text[0]])  # 三つ -> 3
     m = _QUANT.match(text)
     if not m or m["n3"]:
         return None
@@ -249,6 +246,8 @@ def to_english(span: Span, doc_year: int | None = None) -> str | None:
     if span.kind in ("date", "year"):
         return _date(text, doc_year)
     if span.kind == "count":
+        if span.unit == "つ" and span.value is not None and not any(ch.isdigit() for ch in text):
+            return str(int(span.value))  # 三つ -> 3
         return _count(text, span.unit)
     if span.kind == "number":
         if re.fullmatch(rf"-?{_NUM}", text):
