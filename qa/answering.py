@@ -30,6 +30,9 @@ from qa.spans import Span
 MAX_EXTRA_LINES = {"list": 2, "also": 1}  # a list may need its next lines; a two-part question one
 HEADING_CHARS = 25
 _CLAUSE = re.compile("[。、，,]")
+# a line with fewer letters than this (「世界」, 「RCEP」, 「（自由化）」) cannot answer in words
+MIN_ANSWER_LETTERS = 5
+_LETTER = re.compile(r"[A-Za-z0-9\u3040-\u30ff\u3400-\u9fff]")
 _CUT_END = re.compile("[をにがはのとでやへも、，,]$")
 
 
@@ -159,6 +162,18 @@ def prefer_named_row(cands: list[Candidate], scores: np.ndarray, question: Quest
     return out
 
 
+def demote_fragments(cands: list[Candidate], scores: np.ndarray, question: Question) -> np.ndarray:
+    """An answer in words (what, how, why) is not a fragment: a line of fewer than
+    ``MIN_ANSWER_LETTERS`` letters (a table label 「世界」, a heading 「RCEP」) never leads it while a
+    longer line was found. Five reshuffles: accuracy en 0.662 -> 0.668, ja 0.775 -> 0.778."""
+    if expects_span(question.answer_type):
+        return scores
+    short = np.array([len(_LETTER.findall(c.text)) < MIN_ANSWER_LETTERS for c in cands], bool)
+    if short.all() or not short.any():
+        return scores
+    return np.where(short, scores - (np.ptp(scores) + 1.0), scores)
+
+
 def expansion_of(c: Candidate, acronym: str, language: str) -> Span | None:
     """What the line spells ``acronym`` out as, in the question's script when it can: an English
     reader gets 「Cross-Border Privacy Rules」 before 「APEC越境プライバシールール」."""
@@ -231,6 +246,7 @@ def extract(g: Gathered, model: AnswerModel, lexicon=None, doc_year: int | None 
     acronym = asked_acronym(q.text)
     spelled = spelled_out(g.candidates, acronym, q.language) if acronym else {}
     scores = prefer_expansion(prefer_named_row(g.candidates, lm.ranker.score(x), q), spelled, q.language)
+    scores = demote_fragments(g.candidates, scores, q)
     p = probability(lm.abstention, question_features(q, g.signals, g.candidates, scores, g.idf))
     label = decide(lm, p)
     if acronym and not spelled:

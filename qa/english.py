@@ -244,6 +244,8 @@ def to_english(span: Span, doc_year: int | None = None) -> str | None:
             text += "%"
         return _percentage(text)
     if span.kind in ("date", "year"):
+        if span.unit == "同年" and span.value is not None:  # the year of the date before it
+            text = text.replace("同年", f"{int(span.value)}年", 1)
         return _date(text, doc_year)
     if span.kind == "count":
         if span.unit == "つ" and span.value is not None and not any(ch.isdigit() for ch in text):

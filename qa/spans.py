@@ -102,6 +102,8 @@ _DOT_DATE = re.compile(rf"(?<![\d.])(?P<y>{_YEAR})\.(?P<m>1[0-2]|0?[1-9])(?:\.(?
                        rf"(?:~{_YEAR}\.\d{{1,2}}(?:\.\d{{1,2}})?)?")
 _RELATIVE_DATE = re.compile(  # 本年半ば, 本年9月, 昨年末: dates relative to the document's year
     rf"(?:本年|今年|昨年|前年|来年|翌年)度?(?:(?:1[0-2]|0?[1-9])月(?:\d{{1,2}}日)?)?(?:{_QUAL_DATE})?")
+_SAME_YEAR = re.compile(  # 「20年9月ドイツが、同年11月オランダが」: the year of the date before it
+    rf"同年度?(?:1[0-2]|0?[1-9])月(?:\d{{1,2}}日)?(?:{_QUAL_DATE})?")
 _ERA = re.compile(  # R2年度, 令和３年度; a bare "R1" (a chart axis) is not taken
     r"(?<![A-Za-z])(?:(?P<era>令和|平成)(?P<n>\d{1,2})年?|(?P<latin>[RH])(?P<ln>\d{1,2})年)(?P<fy>度)?(?![\d%])")
 _ERA_BASE = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
@@ -174,6 +176,9 @@ def _numeric_candidates(norm: str) -> list[tuple[int, int, str, float | None, st
         year = int(m["n"]) + (2000 if int(m["n"]) < 50 else 1900)
         kind, unit = ("date", "年度") if m["fy"] else ("year", "")
         found.append((m.start(), m.end(), kind, float(year), unit, ""))
+    for m in _SAME_YEAR.finditer(norm):
+        if (year := _year_before(norm, found, m.start())) is not None:
+            found.append((m.start(), m.end(), "date", year, "同年", ""))
     for m in _COUNT.finditer(norm):
         value = _num(m["n"]) * _SCALES.get(m["s"] or "", 1.0)
         unit = _COUNT_UNITS[m["unit"].replace("\n", "")]
@@ -190,6 +195,19 @@ def _numeric_candidates(norm: str) -> list[tuple[int, int, str, float | None, st
     for m in _ORDINAL.finditer(norm):
         found.append((m.start(), m.end(), "number", _num(m["n"]), "第", ""))
     return found
+
+
+def _year_before(norm: str, found: list, at: int) -> float | None:
+    """The year of the last date found before ``at`` (20年 is 2020, as ’20 is)."""
+    dates = [c for c in found if c[1] <= at and c[2] in ("date", "year") and c[4] != "relative"]
+    if not dates:
+        return None
+    s, e, _, value, _, _ = max(dates, key=lambda c: c[1])
+    written = re.match(r"(\d{2,4})年", norm[s:e])
+    if not written:
+        return value
+    year = int(written[1])
+    return float(year if year > 99 else year + (2000 if year < 50 else 1900))
 
 
 def numeric_spans(text: str) -> list[Span]:

@@ -305,6 +305,22 @@ def test_a_table_row_whose_label_the_question_names_takes_the_lead():
     assert list(prefer_named_row(rows, np.array([3.0, 2.0, 1.0]), none)) == [3.0, 2.0, 1.0]
 
 
+def test_a_fragment_never_leads_an_answer_in_words():
+    from qa.answering import demote_fragments
+
+    lines = ["世界", "（自由化）", "「大きな政府」が世界的潮流に。"]
+    rows = [_row(text, "", i) for i, text in enumerate(lines)]
+    what = "What kind of government became a worldwide trend?"
+    q = Question(what, "en", ["世界", "政府"], None, answer_type(what, "en"))
+    assert int(np.argmax(demote_fragments(rows, np.array([3.0, 2.5, 1.0]), q))) == 2
+    # a question that wants a figure or a name may be answered by a short line
+    which = "Which region?"
+    named = Question(which, "en", ["世界"], None, answer_type(which, "en"))
+    assert list(demote_fragments(rows, np.array([3.0, 2.5, 1.0]), named)) == [3.0, 2.5, 1.0]
+    # only fragments: the ranker's order stands
+    assert list(demote_fragments(rows[:2], np.array([1.0, 2.0]), q)) == [1.0, 2.0]
+
+
 def test_pick_span_prefers_the_name_next_to_the_question_words():
     from qa.features import Candidate
     from qa.segmenting import terms

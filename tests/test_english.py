@@ -87,6 +87,11 @@ def test_two_digit_years_need_a_reference_year(line: str, text: str, english: st
     assert to_english(span, doc_year=2021) == english
 
 
+def test_the_same_year_renders_with_the_year_of_the_date_before_it() -> None:
+    assert to_english(span_of("20年9月ドイツが、同年11月オランダが", "同年11月")) == "November 2020"
+    assert to_english(span_of("2019年6月に開催、同年12月に合意", "同年12月")) == "December 2019"
+
+
 def test_relative_dates_take_the_document_year_when_given() -> None:
     span = span_of("本年9月にFuture Tech Forumを開催", "本年9月")
     assert (to_english(span), to_english(span, doc_year=2021)) == ("September this year", "September 2021")

@@ -94,6 +94,14 @@ def test_clipped_years_are_years() -> None:
     assert not [s for s in numeric_spans("it’s 20% of Biden's plan") if s.kind in ("year", "date")]
 
 
+def test_the_same_year_is_the_year_of_the_date_before_it() -> None:
+    dates = [s for s in numeric_spans("20年9月ドイツが、同年11月オランダが、それぞれ") if s.kind == "date"]
+    assert [(s.text, s.value, s.unit) for s in dates][1] == ("同年11月", 2020.0, "同年")
+    assert numeric_spans("2019年6月に開催、同年12月に合意")[-1].value == 2019.0
+    # no date before it: only the month is a date
+    assert [s.text for s in numeric_spans("同年11月に発表") if s.kind == "date"] == ["11月"]
+
+
 def test_era_fiscal_year_value() -> None:
     assert only("R2年度", "date").value == 2020.0
     assert only("H22年度", "date").value == 2010.0
