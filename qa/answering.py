@@ -107,6 +107,19 @@ def gather(question: Question, hits: list[Hit], ranked, retriever, top_passages:
     return Gathered(question, cands, signals, retriever.idf)
 
 
+def lead_scores(g: Gathered, ranker, spelled: dict[int, Span] | None = None) -> np.ndarray:
+    """The ranker's line scores with the reading rules applied (a named table row, a line that
+    spells out the asked acronym, no fragment for an answer in words): what both the answer and
+    the abstention model see, at answering time and when fitting."""
+    q = g.question
+    if spelled is None:
+        acronym = asked_acronym(q.text)
+        spelled = spelled_out(g.candidates, acronym, q.language) if acronym else {}
+    scores = ranker.score(np.stack([c.x for c in g.candidates]))
+    scores = prefer_expansion(prefer_named_row(g.candidates, scores, q), spelled, q.language)
+    return demote_fragments(g.candidates, scores, q)
+
+
 def decide(lm: LanguageModel, p_unanswerable: float) -> str:
     if p_unanswerable >= lm.abstain_at:
         return "abstain"
@@ -242,11 +255,9 @@ def extract(g: Gathered, model: AnswerModel, lexicon=None, doc_year: int | None 
     lm = model.for_language(q.language)
     if not g.candidates or not has_content(q.terms or []) and not q.english_words:
         return Extraction(NO_ANSWER[q.language], [], True, 0.0, "abstain")
-    x = np.stack([c.x for c in g.candidates])
     acronym = asked_acronym(q.text)
     spelled = spelled_out(g.candidates, acronym, q.language) if acronym else {}
-    scores = prefer_expansion(prefer_named_row(g.candidates, lm.ranker.score(x), q), spelled, q.language)
-    scores = demote_fragments(g.candidates, scores, q)
+    scores = lead_scores(g, lm.ranker, spelled)
     p = probability(lm.abstention, question_features(q, g.signals, g.candidates, scores, g.idf))
     label = decide(lm, p)
     if acronym and not spelled:

@@ -321,6 +321,29 @@ def test_a_fragment_never_leads_an_answer_in_words():
     assert list(demote_fragments(rows[:2], np.array([1.0, 2.0]), q)) == [1.0, 2.0]
 
 
+def test_the_abstention_model_is_fitted_on_the_scores_the_answer_uses():
+    from qa.answering import Gathered, lead_scores
+    from qa.confidence import Signals, question_features
+    from qa.fitting import Example, _qx
+    from qa.gold import GoldItem
+
+    lines = ["世界", "「大きな政府」が世界的潮流に。"]
+    rows = [_row(text, "", i) for i, text in enumerate(lines)]
+    for i, r in enumerate(rows):
+        r.x[FEATURES.index("lex")] = 1.0 - i  # the ranker puts the fragment first
+    ranker = LinearModel(FEATURES, np.zeros(len(FEATURES)), np.ones(len(FEATURES)),
+                         np.eye(len(FEATURES))[FEATURES.index("lex")])
+    what = "What kind of government became a worldwide trend?"
+    q = Question(what, "en", ["世界", "政府"], None, answer_type(what, "en"))
+    signals = Signals([0.9], 0.9, frozenset(), frozenset(), "", 0.0, True)
+    g = Gathered(q, rows, signals, IDF)
+    item = GoldItem("q1", "en", what, "大きな政府", ("大きな政府",), (), "dev")
+    scores = lead_scores(g, ranker)
+    assert int(np.argmax(scores)) == 1 and int(np.argmax(ranker.score(np.stack([r.x for r in rows])))) == 0
+    expected = question_features(q, signals, rows, scores, IDF)
+    assert np.array_equal(_qx(Example(item, g, np.array([False, True]), "S"), ranker), expected)
+
+
 def test_pick_span_prefers_the_name_next_to_the_question_words():
     from qa.features import Candidate
     from qa.segmenting import terms
