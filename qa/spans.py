@@ -25,7 +25,8 @@ NUMERIC_KINDS = ("amount", "percentage", "date", "year", "count", "number")
 class Span:
     """A typed piece of the text. ``value`` is the number in base units (6兆 -> 6e12; a year -> 2020.0;
     a percentage -> 30.0 for ３割), ``unit`` its canonical unit (ドル, %, か国, 年度; 第 for an
-    ordinal; for names the Sudachi subtype place/person/org/proper, or latin/quote; for lists the
+    ordinal; 同年 for a date in the year of the date before it, whose year is then ``value``; for
+    names the Sudachi subtype place/person/org/proper, or latin/quote; for lists the
     separator), ``scale`` the Japanese scale word as written (兆, 億, 万, 割)."""
 
     kind: str
