@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.answer_model import AnswerModel, LanguageModel, probability
 from qa.answer_texts import NO_ANSWER
-from qa.citations import cite
+from qa.citations import cite, display
 from qa.composing import Quote, ShortAnswer, compose, glossary, short_answer
 from qa.confidence import Signals, has_content, question_features
 from qa.features import Candidate, Question, candidates, expects_span
@@ -235,17 +235,32 @@ def is_cut(c: Candidate) -> bool:
     return not c.header_text and bool(_CUT_END.search(c.text.strip()))
 
 
+def _runs(chosen: list[Candidate]) -> list[list[Candidate]]:
+    """Chosen lines that follow one another in a passage (not table rows) as runs, each quoted
+    once: 「→半導体関連技術に計５兆円を超える大規模投資」, not 「…計５兆円を」[1] … 「超える…」[2]."""
+    runs: list[list[Candidate]] = []
+    for c in chosen:
+        last = runs[-1][-1] if runs else None
+        if (last is not None and not c.header and not last.header and c.passage.id == last.passage.id
+                and c.position == last.position + 1):
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    return runs
+
+
 def _citations(chosen: list[Candidate]) -> tuple[list[Citation], list[Quote]]:
     cites: list[Citation] = []
     quotes: list[Quote] = []
     headers_done: set[tuple[int, int]] = set()
-    for c in chosen:
+    for run in _runs(chosen):
+        c = run[0]
         if c.header and c.header not in headers_done:  # a row is quoted with its header line
             headers_done.add(c.header)
             cites.append(cite(len(cites) + 1, c.header_passage or c.passage, *c.header))
             quotes.append(Quote(len(cites), c.header_text, True))
-        cites.append(cite(len(cites) + 1, c.passage, c.start, c.end))
-        quotes.append(Quote(len(cites), c.text))
+        cites.append(cite(len(cites) + 1, c.passage, c.start, run[-1].end))
+        quotes.append(Quote(len(cites), c.text if len(run) == 1 else display(cites[-1].quote)))
     return cites, quotes
 
 

@@ -151,6 +151,23 @@ def test_a_line_broken_off_mid_sentence_brings_the_next_line():
     assert [c.position for c in choose_lines(cands, np.array([0.0, 5.0, 1.0]), q, lm)] == [1, 2]
 
 
+def test_lines_that_follow_one_another_are_quoted_once():
+    from qa.answering import _citations
+    from qa.citations import is_valid
+
+    text = "中国は国家基金を設置\n→半導体関連技術を中心に、集積回路の製造と設計に計５兆円を\n超える大規模投資"
+    p = Passage("S#1", "S", "中国の産業政策", text, 100, 100 + len(text))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    q = Question("中国の投資は？", "ja", ["中国", "投資"], None, answer_type("中国の投資は？", "ja"))
+    cands = candidates(q, hits, _lines(p), IDF)
+    cites, quotes = _citations([cands[1], cands[2]])
+    assert len(cites) == 1 and is_valid(cites[0], p)
+    assert quotes[0].text == "→半導体関連技術を中心に、集積回路の製造と設計に計５兆円を超える大規模投資"
+    # lines apart stay two quotes
+    cites, quotes = _citations([cands[0], cands[2]])
+    assert [x.text for x in quotes] == ["中国は国家基金を設置", "超える大規模投資"]
+
+
 def test_an_answer_in_words_brings_the_line_next_to_it_when_the_ranker_scores_it_close():
     text = ("・「欧州気候法案」に大筋合意し、2050年までに排出ネットゼロに法的拘束力。\n"
             "2030年排出目標を現行の40%減から55%減に深掘り。\n・炭素国境調整措置を提案。")
