@@ -68,6 +68,7 @@ _JA_RULES = _rules([
     ("name", [r"誰|何と(?:呼ば|いう|言う|称)|名称|(?:社|国|人|企業|団体)名|名前",
               r"タイトル|題名|表題|何の略|どこによる",
               r"(?:団体|機関|企業|会社|組織|事業者|当局|銀行)(?:は|が|って)どこ",  # which body, not where
+              r"どこの(?:団体|機関|企業|会社|組織|事業者|当局|銀行)",  # 「どこの組織ですか」 too
               r"どの(?:企業|会社|組織|機関|会合|場|委員会|法|協定|計画|報告)",
               r"どの(?:文書|制度|イニシア|プロジェクト|枠組|団体|人物)"]),
     ("place", [r"どこ|場所|開催地|所在", r"どの(?:国|地域|都市|州|港)",
@@ -233,7 +234,9 @@ def _en_units(low: str, kind: str) -> tuple[str, str]:
         return "", ""
     where = low
     if kind != "amount":  # a counted noun follows its cue: "how many (sensitive) items", "number of firms"
-        m = re.search(r"\b(?:how many|number of|which|what)((?: [\w'-]+){1,4})", low)
+        # "what is the number of … companies": the count cue, not "what", says where the noun is
+        m = (re.search(r"\b(?:how many|number of)((?: [\w'-]+){1,4})", low)
+             or re.search(r"\b(?:which|what)((?: [\w'-]+){1,4})", low))
         where = m.group(1) if m else ""
     unit = next((u for u, p in _EN_UNITS if re.search(p, where)), "")
     scale = next((s for s, p in _EN_SCALE if re.search(p, low)), "")

@@ -150,6 +150,14 @@ def test_a_japanese_question_word_decides_over_the_noun_it_asks_about() -> None:
 def test_which_body_is_a_name_not_a_place() -> None:
     assert answer_type("日本のCBPR認証団体はどこですか", "ja").kind == "name"
     assert answer_type("RCEPの事務局はどこにありますか", "ja").kind == "place"
+    assert answer_type("J-Bridgeを運営しているのはどこの組織ですか", "ja").kind == "name"
+    assert answer_type("どこの国が議長国ですか", "ja").kind == "place"
+
+
+def test_the_counted_noun_follows_the_count_cue_not_what() -> None:
+    counted = answer_type("What is the number of RE100 member companies in Japan?", "en")
+    assert (counted.kind, counted.unit) == ("count", "社")
+    assert answer_type("How many countries signed RCEP?", "en").unit == "か国"
 
 
 def test_which_years_asks_for_years() -> None:
