@@ -154,6 +154,19 @@ def test_which_body_is_a_name_not_a_place() -> None:
     assert answer_type("どこの国が議長国ですか", "ja").kind == "place"
 
 
+def test_places_asked_with_words_between_or_as_a_bare_noun() -> None:
+    assert answer_type("Which US state will host TSMC's new factory?", "en").kind == "place"
+    assert answer_type("Which five countries does the study cover?", "en").kind == "place"
+    assert answer_type("Which Chinese state-owned chip foundry was flagged?", "en").kind == "name"
+    assert answer_type("TSMCが工場を建設する州は？", "ja").kind == "place"
+    assert answer_type("CPTPPに加入要請した国は？", "ja").kind == "place"
+
+
+def test_how_much_of_a_whole_is_a_share() -> None:
+    assert answer_type("How much of Japan's total trade does RCEP account for?", "en").kind == "percentage"
+    assert answer_type("How much of the plan goes to infrastructure?", "en").kind == "amount"
+
+
 def test_the_counted_noun_follows_the_count_cue_not_what() -> None:
     counted = answer_type("What is the number of RE100 member companies in Japan?", "en")
     assert (counted.kind, counted.unit) == ("count", "社")
