@@ -147,24 +147,21 @@ def test_a_japanese_question_word_decides_over_the_noun_it_asks_about() -> None:
     assert answer_type("重点分野としてどのような取組が挙げられていますか", "ja").kind == "list"
 
 
-def test_which_body_is_a_name_not_a_place() -> None:
-    assert answer_type("日本のCBPR認証団体はどこですか", "ja").kind == "name"
-    assert answer_type("RCEPの事務局はどこにありますか", "ja").kind == "place"
-    assert answer_type("J-Bridgeを運営しているのはどこの組織ですか", "ja").kind == "name"
-    assert answer_type("どこの国が議長国ですか", "ja").kind == "place"
-
-
-def test_places_asked_with_words_between_or_as_a_bare_noun() -> None:
-    assert answer_type("Which US state will host TSMC's new factory?", "en").kind == "place"
-    assert answer_type("Which five countries does the study cover?", "en").kind == "place"
-    assert answer_type("Which Chinese state-owned chip foundry was flagged?", "en").kind == "name"
-    assert answer_type("TSMCが工場を建設する州は？", "ja").kind == "place"
-    assert answer_type("CPTPPに加入要請した国は？", "ja").kind == "place"
-
-
-def test_how_much_of_a_whole_is_a_share() -> None:
-    assert answer_type("How much of Japan's total trade does RCEP account for?", "en").kind == "percentage"
-    assert answer_type("How much of the plan goes to infrastructure?", "en").kind == "amount"
+@pytest.mark.parametrize(("question", "kind"), [
+    # which body is a name, not a place
+    ("日本のCBPR認証団体はどこですか", "name"), ("RCEPの事務局はどこにありますか", "place"),
+    ("J-Bridgeを運営しているのはどこの組織ですか", "name"), ("どこの国が議長国ですか", "place"),
+    # a place noun a few words after "which", or a bare place noun asked about
+    ("Which US state will host TSMC's new factory?", "place"),
+    ("Which five countries does the study cover?", "place"),
+    ("Which Chinese state-owned chip foundry was flagged?", "name"),
+    ("TSMCが工場を建設する州は？", "place"), ("CPTPPに加入要請した国は？", "place"),
+    # how much of a whole is a share
+    ("How much of Japan's total trade does RCEP account for?", "percentage"),
+    ("How much of the plan goes to infrastructure?", "amount"),
+])
+def test_bodies_places_and_shares(question: str, kind: str) -> None:
+    assert answer_type(question, "en" if question.isascii() else "ja").kind == kind
 
 
 def test_the_counted_noun_follows_the_count_cue_not_what() -> None:
