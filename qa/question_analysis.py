@@ -212,7 +212,7 @@ def _japanese(q: str) -> AnswerType:
             return AnswerType("definition", cue="とは何")
         if _LIST_NOUN_JA.search(q):
             return AnswerType("list", cue=_LIST_NOUN_JA.search(q).group())
-        if re.search(r"目標|目的|内容|対策|役割|課題|要件|条件|方針|理由|狙い", q):
+        if re.search(r"目標|目指|目的|内容|対策|役割|課題|要件|条件|方針|理由|狙い", q):
             return AnswerType("definition", cue="何(目標/内容)")
         return AnswerType("name", cue="何ですか")
     if not _JA_WH.search(q) and _JA_YESNO.search(q):

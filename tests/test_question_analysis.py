@@ -156,6 +156,8 @@ def test_a_japanese_question_word_decides_over_the_noun_it_asks_about() -> None:
     ("Which five countries does the study cover?", "place"),
     ("Which Chinese state-owned chip foundry was flagged?", "name"),
     ("TSMCが工場を建設する州は？", "place"), ("CPTPPに加入要請した国は？", "place"),
+    # what a country aims at (目指す, like 目標) is a description, not a name
+    ("中国が2060年までに目指しているのは何ですか", "definition"),
     # how much of a whole is a share
     ("How much of Japan's total trade does RCEP account for?", "percentage"),
     ("How much of the plan goes to infrastructure?", "amount"),
