@@ -29,6 +29,7 @@ ACRONYM = re.compile(_ACRONYM)
 _NAME = re.compile(rf"{_ACRONYM}|[A-Z][a-z]+")
 _JA_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _NUMERIC_TERM = re.compile(r"^[0-9.,%]+$")
+_ASIDE_LINE = re.compile(r"[（(][^（()）]*[）)]", re.S)  # a whole line in brackets
 
 
 def missing_numbers(question: str, passage_text: str) -> int:
@@ -74,11 +75,12 @@ def _weighted_groups(groups: tuple[tuple[str, ...], ...], idf: dict[str, float],
 
 def _label_above(top: Candidate, ranked: Sequence[Candidate]) -> frozenset[str]:
     """The terms of the line above ``top`` when ``top`` holds nothing but its values (「（21年3月）」
-    under 「「暫定国家安全保障戦略ガイドライン」」): a value on its own line belongs to the label above."""
+    under 「「暫定国家安全保障戦略ガイドライン」」) or is an aside in brackets
+    (「（中国：8%→86%、韓国：19%→92%）」 under 「…無税品目の割合…」): it belongs to the line above."""
     rest = top.raw
     for span in sorted(top.spans, key=lambda s: -s.start):
         rest = rest[:span.start] + rest[span.end:]
-    if has_content(list(line_terms(rest))):
+    if has_content(list(line_terms(rest))) and not _ASIDE_LINE.fullmatch(top.raw.strip()):
         return frozenset()
     above = [c for c in ranked if c.passage.id == top.passage.id and c.position == top.position - 1]
     return line_terms(above[0].raw) if above else frozenset()

@@ -535,6 +535,21 @@ def test_a_value_on_its_own_line_takes_its_context_from_the_label_above():
     assert span_context(q, other, idf, [label, value, other]) == 0.0  # a line with words of its own
 
 
+def test_an_aside_in_brackets_takes_its_context_from_the_line_above():
+    from qa.confidence import span_context
+
+    text = "日本から中国への無税品目の割合が上昇\n（中国：8%→86%、韓国：19%→92%）"
+    p = Passage("S#1", "S", "RCEP", text, 100, 100 + len(text))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    question = "中国への無税品目の割合は何％ですか"
+    terms = ["中国", "無税", "品目", "割合"]
+    q = Question(question, "ja", terms, None, answer_type(question, "ja"))
+    idf = {"中国": 1.0, "無税": 3.0, "品目": 2.0, "割合": 2.0}
+    above, aside = candidates(q, hits, _lines(p), idf)
+    assert span_context(q, aside, idf, [above, aside]) == 1.0
+    assert span_context(q, aside, idf) == 1 / 8  # alone: only 中国 near its figures
+
+
 def test_near_miss_details_are_found_missing():
     text = "RE100の参加企業数は、現在、世界で309企業、日本は54企業（21年4月時点）。18年3月時点で世界131企業"
     assert missing_numbers("RE100の参加企業数は2019年時点で何社？", text) == 1
