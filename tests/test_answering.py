@@ -519,17 +519,20 @@ def test_span_context_reads_what_the_question_names_around_the_figure():
     assert span_context(en, far, idf) == 1.0
 
 
+def _question_and_lines(text: str, question: str, idf: dict[str, float]):
+    p = Passage("S#1", "S", "slide", text, 100, 100 + len(text))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    q = Question(question, "ja", [t for t in idf if t in question], None, answer_type(question, "ja"))
+    return q, candidates(q, hits, _lines(p), idf)
+
+
 def test_a_value_on_its_own_line_takes_its_context_from_the_label_above():
     from qa.confidence import span_context
 
-    text = "「グリーンイノベーション基金」\n（2兆円）\n英国は120億ポンドを投資"
-    p = Passage("S#1", "S", "グリーン", text, 100, 100 + len(text))
-    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
-    question = "グリーンイノベーション基金の予算はいくらですか"
-    terms = ["グリーン", "イノベーション", "基金", "予算"]
-    q = Question(question, "ja", terms, None, answer_type(question, "ja"))
     idf = {"グリーン": 2.0, "イノベーション": 3.0, "基金": 2.0, "予算": 1.0, "英国": 1.0}
-    label, value, other = candidates(q, hits, _lines(p), idf)
+    q, (label, value, other) = _question_and_lines(
+        "「グリーンイノベーション基金」\n（2兆円）\n英国は120億ポンドを投資",
+        "グリーンイノベーション基金の予算はいくらですか", idf)
     assert span_context(q, value, idf, [label, value, other]) == 7 / 8  # all but 予算
     assert span_context(q, value, idf) == 0.0  # without the lines around it
     assert span_context(q, other, idf, [label, value, other]) == 0.0  # a line with words of its own
@@ -538,14 +541,10 @@ def test_a_value_on_its_own_line_takes_its_context_from_the_label_above():
 def test_an_aside_in_brackets_takes_its_context_from_the_line_above():
     from qa.confidence import span_context
 
-    text = "日本から中国への無税品目の割合が上昇\n（中国：8%→86%、韓国：19%→92%）"
-    p = Passage("S#1", "S", "RCEP", text, 100, 100 + len(text))
-    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
-    question = "中国への無税品目の割合は何％ですか"
-    terms = ["中国", "無税", "品目", "割合"]
-    q = Question(question, "ja", terms, None, answer_type(question, "ja"))
     idf = {"中国": 1.0, "無税": 3.0, "品目": 2.0, "割合": 2.0}
-    above, aside = candidates(q, hits, _lines(p), idf)
+    q, (above, aside) = _question_and_lines(
+        "日本から中国への無税品目の割合が上昇\n（中国：8%→86%、韓国：19%→92%）",
+        "中国への無税品目の割合は何％ですか", idf)
     assert span_context(q, aside, idf, [above, aside]) == 1.0
     assert span_context(q, aside, idf) == 1 / 8  # alone: only 中国 near its figures
 
