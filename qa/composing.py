@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from qa.citations import display
+from qa.country_names import COUNTRY_OF_SHORT_FORM
 from qa.english import to_english
 from qa.span_names import list_items
 from qa.spans import Span, numeric_spans
@@ -63,8 +64,10 @@ def short_answer(span: Span, column: str, language: str, lexicon=None, doc_year:
 
 
 def _english_name(text: str, lexicon) -> str | None:
-    """A dictionary name (コーンウォール -> Cornwall) or the text itself when it is Latin."""
+    """A dictionary name (コーンウォール -> Cornwall), a country's one-character form (豪 ->
+    Australia) or the text itself when it is Latin."""
     return (lexicon.english_name(text) if lexicon is not None else None) or (
+        COUNTRY_OF_SHORT_FORM.get(text.strip())) or (
         " ".join(text.split()) if _LATIN.search(text) else None)  # a wrapped title on one line
 
 

@@ -20,6 +20,13 @@ SHORT_FORMS = {"japan": "日", "usa": "米", "america": "米", "unite kingdom": 
                "asean": "ASEAN", "taiwan": "台"}
 
 
+# The other way, for English answers: 「日・米・豪・印」 is Japan, US, Australia, India (尼, the
+# deck's form for Indonesia, has no lemma above).
+COUNTRY_OF_SHORT_FORM = {"日": "Japan", "米": "US", "英": "UK", "中": "China", "韓": "South Korea",
+                         "豪": "Australia", "印": "India", "欧": "Europe", "仏": "France", "独": "Germany",
+                         "加": "Canada", "露": "Russia", "伊": "Italy", "台": "Taiwan", "尼": "Indonesia"}
+
+
 def paired_form(countries: list[str]) -> str | None:
     """How Japanese writes these (lemmatised) countries together, or None unless there are at
     least two and every one has a short form."""

@@ -460,6 +460,9 @@ def test_a_list_of_names_renders_in_english_only_when_every_name_has_an_english_
     assert short_answer(span, "", "en", lexicon).english == "ASEAN, Central and South America, Africa"
     span = next(s for s in typed_spans("ASEANや中南米、ナミビア等") if s.kind == "list")
     assert short_answer(span, "", "en", lexicon).english == ""  # ナミビア: no entry, no guess
+    # the one-character forms the deck writes a group of countries with
+    span = next(s for s in typed_spans("QUAD（日・米・豪・印）首脳会合") if s.kind == "list")
+    assert short_answer(span, "", "en", lexicon).english == "Japan, US, Australia, India"
 
 
 def test_short_answers_render_without_inventing():
