@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.features import QUESTION_TERMS, Candidate, Question, expects_span, line_terms
-from qa.text import around_span, fold, number_forms, question_numbers
+from qa.text import ASIDE, around_span, fold, number_forms, question_numbers
 
 QUESTION_FEATURES = (
     "top_cos", "cos_margin", "sentence_cos", "missing_idf", "missing_idf_best", "missing_numbers",
@@ -29,7 +29,6 @@ ACRONYM = re.compile(_ACRONYM)
 _NAME = re.compile(rf"{_ACRONYM}|[A-Z][a-z]+")
 _JA_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _NUMERIC_TERM = re.compile(r"^[0-9.,%]+$")
-_ASIDE_LINE = re.compile(r"[（(][^（()）]*[）)]", re.S)  # a whole line in brackets
 
 
 def missing_numbers(question: str, passage_text: str) -> int:
@@ -80,7 +79,7 @@ def _label_above(top: Candidate, ranked: Sequence[Candidate]) -> frozenset[str]:
     rest = top.raw
     for span in sorted(top.spans, key=lambda s: -s.start):
         rest = rest[:span.start] + rest[span.end:]
-    if has_content(list(line_terms(rest))) and not _ASIDE_LINE.fullmatch(top.raw.strip()):
+    if has_content(list(line_terms(rest))) and not ASIDE.fullmatch(top.raw.strip()):
         return frozenset()
     above = [c for c in ranked if c.passage.id == top.passage.id and c.position == top.position - 1]
     return line_terms(above[0].raw) if above else frozenset()

@@ -80,12 +80,12 @@ def numbers_written(numbers: set[str], text: str) -> float:
     return sum(any(f in folded for f in number_forms(n)) for n in numbers) / len(numbers)
 
 
-_ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")  # a parenthetical: 「（日本、米国、…、メキシコ）」
+ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")  # a parenthetical: 「（日本、米国、…、メキシコ）」
 
 
 def around_span(text: str, span: Span) -> str:
     """The span with ``SPAN_WINDOW`` characters each side: where its answer's context is read; each
     side is also read with its parentheticals skipped (「9エコノミー（日本、…メキシコ）が参加」 -> が参加)."""
     before, after = text[:span.start], text[span.end:]
-    plain = _ASIDE.sub("", before)[-SPAN_WINDOW:] + span.text + _ASIDE.sub("", after)[:SPAN_WINDOW]
+    plain = ASIDE.sub("", before)[-SPAN_WINDOW:] + span.text + ASIDE.sub("", after)[:SPAN_WINDOW]
     return text[max(0, span.start - SPAN_WINDOW):span.end + SPAN_WINDOW] + "\n" + plain
