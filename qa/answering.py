@@ -26,9 +26,11 @@ from qa.records import Citation, Hit
 from qa.span_choice import asks_for, named_labels, names_whole, pick_span
 from qa.span_names import expansion_spans
 from qa.spans import Span
+from qa.text import ASIDE
 
 MAX_EXTRA_LINES = {"list": 2, "also": 1}  # a list may need its next lines; a two-part question one
 HEADING_CHARS = 25
+LINE_GAP = 4  # characters between two passages that continue one another: line breaks, an indent
 _CLAUSE = re.compile("[。、，,]")
 # a line with fewer letters than this (「世界」, 「RCEP」, 「（自由化）」) cannot answer in words
 MIN_ANSWER_LETTERS = 5
@@ -152,10 +154,13 @@ def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
         chosen += [cands[i] for i in close[:1]]
     if (is_heading(best, question) or is_cut(best)) and below is not None and below not in chosen:
         chosen.append(below)
+        after = _neighbour(cands, below, 1)
+        if ASIDE.fullmatch(below.text.strip()) and after is not None:
+            chosen.append(cands[after])  # under the heading only its date 「（21年4月）」: its text is next
     if above is not None and above not in chosen and is_heading(above) and names_whole(
             above.text, set(question.terms)):
         chosen.append(above)  # the label the value sits under (「日英EPA」 over 「・2021年１月発効」)
-    return sorted(chosen, key=lambda c: (c.rank, c.position)) if len(chosen) > 1 else chosen
+    return sorted(chosen, key=lambda c: (c.rank, c.start)) if len(chosen) > 1 else chosen
 
 
 def prefer_named_row(cands: list[Candidate], scores: np.ndarray, question: Question) -> np.ndarray:
@@ -213,9 +218,15 @@ def prefer_expansion(scores: np.ndarray, spelled: dict[int, Span], language: str
 
 
 def _neighbour(cands: list[Candidate], c: Candidate, step: int) -> int | None:
-    """The index of the candidate ``step`` lines below (or above) ``c`` in its passage, if it is one."""
-    return next((i for i, x in enumerate(cands) if x.passage.id == c.passage.id
+    """The index of the candidate ``step`` lines below (or above) ``c`` in its passage, if it is one;
+    below a passage's last line, the first line of the next passage when it is a candidate too
+    (「• 国家科学技術プロジェクト」 ends one passage, 「→AI、量子情報、集積回路、…」 starts the next)."""
+    same = next((i for i, x in enumerate(cands) if x.passage.id == c.passage.id
                  and x.position == c.position + step), None)
+    if same is not None or step != 1:
+        return same
+    return next((i for i, x in enumerate(cands) if x.passage.id != c.passage.id and x.position == 0
+                 and 0 <= x.start - c.end <= LINE_GAP and x.passage.section == c.passage.section), None)
 
 
 def is_heading(c: Candidate, question: Question | None = None) -> bool:
@@ -247,6 +258,19 @@ def _runs(chosen: list[Candidate]) -> list[list[Candidate]]:
         else:
             runs.append([c])
     return runs
+
+
+def answering_span(best: Candidate, chosen: list[Candidate], question: Question
+                   ) -> tuple[Candidate, int | None]:
+    """The line and index of the span the answer opens with: the best line's, else, for a figure
+    or a date when the best line holds only the question's own (「外国子会社の実効税負担率10％」), the
+    line quoted right next to it (「→15-10=5％分を親会社で課税」). Names and lists come from the best
+    line only: a list in another line is another list."""
+    i = pick_span(best, question)
+    if i is not None or not question.answer_type.typed or asked_acronym(question.text):
+        return best, i
+    beside = [c for c in chosen if c.passage.id == best.passage.id and abs(c.position - best.position) == 1]
+    return next(((c, j) for c in beside if (j := pick_span(c, question)) is not None), (best, None))
 
 
 def _citations(chosen: list[Candidate]) -> tuple[list[Citation], list[Quote]]:
@@ -283,7 +307,7 @@ def extract(g: Gathered, model: AnswerModel, lexicon=None, doc_year: int | None 
     cites, quotes = _citations(chosen)
     best = chosen[0] if len(chosen) == 1 else g.candidates[int(np.argmax(scores))]
     short, highlight = None, None
-    i = pick_span(best, q) if label == "high" else None
+    best, i = answering_span(best, chosen, q) if label == "high" else (best, None)
     expansion = expansion_of(best, acronym, q.language) if acronym and label == "high" else None
     if expansion is not None or i is not None:
         span = expansion or best.spans[i]

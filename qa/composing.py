@@ -64,10 +64,10 @@ def short_answer(span: Span, column: str, language: str, lexicon=None, doc_year:
 
 
 def _english_name(text: str, lexicon) -> str | None:
-    """A dictionary name (コーンウォール -> Cornwall), a country's one-character form (豪 ->
-    Australia) or the text itself when it is Latin."""
-    return (lexicon.english_name(text) if lexicon is not None else None) or (
-        COUNTRY_OF_SHORT_FORM.get(text.strip())) or (
+    """A country's one-character form (豪 -> Australia; not the dictionary's 仏 "Buddha"), a
+    dictionary name (コーンウォール -> Cornwall) or the text itself when it is Latin."""
+    return COUNTRY_OF_SHORT_FORM.get(text.strip()) or (
+        lexicon.english_name(text) if lexicon is not None else None) or (
         " ".join(text.split()) if _LATIN.search(text) else None)  # a wrapped title on one line
 
 

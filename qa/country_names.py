@@ -4,6 +4,8 @@ with (日米 for Japan-US, 米中 for US-China, 日米豪印 for Japan-US-Austra
 
 from __future__ import annotations
 
+import re
+
 # Lemma rewrites: the US (not "us"), and demonyms to the country names JMdict glosses use
 # (a question's "Chinese central bank" is about 中国, not 中国語).
 ALIASES = {"us": "usa", "u.s.": "usa", "u.s": "usa", "uk": "unite kingdom", "britain": "unite kingdom",
@@ -25,6 +27,19 @@ SHORT_FORMS = {"japan": "日", "usa": "米", "america": "米", "unite kingdom": 
 COUNTRY_OF_SHORT_FORM = {"日": "Japan", "米": "US", "英": "UK", "中": "China", "韓": "South Korea",
                          "豪": "Australia", "印": "India", "欧": "Europe", "仏": "France", "独": "Germany",
                          "加": "Canada", "露": "Russia", "伊": "Italy", "台": "Taiwan", "尼": "Indonesia"}
+
+# One-character forms name countries alone in brackets (「…の上乗せ（米）」) or joined by list
+# separators (「仏・英などの…」, 「日、中、韓、豪」); inside a word (日米, 中国, 中・長期) they do not.
+_SHORT = f"[{''.join(COUNTRY_OF_SHORT_FORM)}]"
+SHORT_FORM_ALONE = re.compile(
+    rf"(?<=[（(]){_SHORT}(?=[）)])"
+    rf"|(?<![\u3040-\u30ff\u3400-\u9fffA-Za-z]){_SHORT}(?:[・、，,]{_SHORT})+(?![\u30a0-\u30ff\u3400-\u9fffA-Za-z])")
+
+
+def countries_alone(text: str) -> list[tuple[int, str]]:
+    """(offset, character) of each country ``text`` writes in its one-character form alone."""
+    return [(m.start() + i, ch) for m in SHORT_FORM_ALONE.finditer(text)
+            for i, ch in enumerate(m.group()) if ch in COUNTRY_OF_SHORT_FORM]
 
 
 def paired_form(countries: list[str]) -> str | None:

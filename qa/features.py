@@ -118,14 +118,9 @@ def coverage(query_terms: list[str], unit_terms: set[str] | frozenset[str], idf:
 
 def novelty(query_terms: list[str] | set[str], unit_terms: frozenset[str], idf: dict[str, float]) -> float:
     """IDF-weighted share of the unit's terms that the question does not already say."""
-    total = new = 0.0
-    for t in unit_terms:
-        w = idf.get(t)
-        if w is not None:
-            total += w
-            if t not in query_terms:
-                new += w
-    return new / total if total > 0 else 0.0
+    known = [(idf[t], t not in query_terms) for t in unit_terms if t in idf]
+    total = sum(w for w, _ in known)
+    return sum(w for w, new in known if new) / total if total > 0 else 0.0
 
 
 @lru_cache(maxsize=8192)
@@ -204,10 +199,13 @@ def header_above(passage: Passage, lines, previous) -> tuple[Passage, int, int, 
     return None
 
 
-def with_table_continuations(hits: list[Hit], lines, following) -> list[tuple[str, int, bool]]:
+def with_continuations(hits: list[Hit], lines, following, after_headings: bool = False
+                       ) -> list[tuple[str, int, bool]]:
     """(passage id, rank, is a continuation) of the hits, each followed by the next passage of
     its slide, at the same rank, when a table runs on into it (the hit ends in a table line and
-    the next passage starts with a row): a split table's lower rows answer questions about it."""
+    the next passage starts with a row): a split table's lower rows answer questions about it;
+    with ``after_headings``, also when it ends in a heading, whose text is in the next passage
+    (「• 国家科学技術プロジェクト」, then 「→AI、量子情報、集積回路、生命・健康、宇宙等」)."""
     out: list[tuple[str, int, bool]] = []
     seen = {h.id for h in hits}
     for hit in hits:
@@ -221,7 +219,8 @@ def with_table_continuations(hits: list[Hit], lines, following) -> list[tuple[st
             continue
         last = _line_text(passage, spans[-1])
         in_table = is_table_row(last) or bool(TABLE_HEADER.search(last))
-        if in_table and is_table_row(_line_text(below, below_spans[0])):
+        heading_end = after_headings and not in_table and is_heading_like(last, passage.title)
+        if (in_table and is_table_row(_line_text(below, below_spans[0]))) or heading_end:
             out.append((below.id, hit.rank, True))
             seen.add(below.id)
     return out
@@ -230,10 +229,10 @@ def with_table_continuations(hits: list[Hit], lines, following) -> list[tuple[st
 def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float],
                top_passages: int = 5, previous=lambda passage_id: None, hubness=None,
                following=lambda passage_id: None) -> list[Candidate]:
-    """Every line of the top passages (and of a passage a table of theirs runs on into) with
-    its features. ``lines(passage_id)`` gives a passage, its line spans and their vectors (plain,
-    and embedded after the slide title); ``previous`` / ``following(passage_id)`` the passage
-    above / below it in the same slide, or None; ``hubness(passage_id)`` its lines' hubness,
+    """Every line of the top passages (and of the passage a table or heading of theirs runs on
+    into) with its features. ``lines(passage_id)`` gives a passage, its line spans and their
+    vectors (plain, and embedded after the slide title); ``previous`` / ``following(passage_id)``
+    the passage above / below it in the same slide, or None; ``hubness(passage_id)`` its lines' hubness,
     plain and titled (``qa.hubness``), for English questions' cosines."""
     def cosines(passage_id: str, vecs: np.ndarray, tvecs: np.ndarray, q) -> tuple[np.ndarray, np.ndarray]:
         if q is None or not len(vecs):
@@ -250,7 +249,9 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
     names = _wants_names(question.answer_type)
     asks_source = bool(_ASKS_SOURCE.search(question.text))
     asked_numbers = question_numbers(question.text)
-    for hit_id, rank, continued in with_table_continuations(hits[:top_passages], lines, following):
+    # not for English, whose lines are scored through translation: worse there (eval/README "Round 9")
+    for hit_id, rank, continued in with_continuations(hits[:top_passages], lines, following,
+                                                      question.language == "ja"):
         passage, spans, vecs, tvecs = lines(hit_id)
         q = question.vector
         cos, tcos = cosines(hit_id, vecs, tvecs, q)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from qa.country_names import countries_alone
 from qa.spans import Span, numeric_spans
 from qa.text import join_with_map
 
@@ -129,7 +130,7 @@ def name_spans(text: str) -> list[Span]:
     out: list[Span] = []
     seen: set[tuple[int, int]] = set()
     for span in (_proper_noun_spans(text) + latin + _quote_spans(text) + _bracket_spans(text)
-                 + _titled_spans(text)):
+                 + _titled_spans(text) + _short_country_spans(text)):
         inside_latin = span.unit != "latin" and any(
             w.start <= span.start and span.end <= w.end and (w.start, w.end) != (span.start, span.end)
             for w in latin)
@@ -137,6 +138,12 @@ def name_spans(text: str) -> list[Span]:
             seen.add((span.start, span.end))
             out.append(span)
     return out
+
+
+def _short_country_spans(text: str) -> list[Span]:
+    """Countries in their one-character form, alone in brackets or a list: 「仏・英などの…」 (unit
+    "country": they answer which country, never which fund or company)."""
+    return [Span("name", ch, i, i + 1, None, "country") for i, ch in countries_alone(text)]
 
 
 def _separator(inner: str) -> str:

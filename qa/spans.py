@@ -120,8 +120,9 @@ _NUMBER = re.compile(
 # a line break inside a date (2020年12\n月, 2020年\n12月), never between two digits (table columns)
 _WRAPPED_DATE = re.compile(r"(?<=[\d０-９])\n(?=[年月日])|(?<=[年月])\n(?=[\d０-９])")
 _ORDINAL = re.compile(rf"(?<=第)(?P<n>{_NUM})")  # 第12回: which meeting, not how many of anything
-_SPAN_OF_YEARS = re.compile(  # 過去10年 (the past ten years): a duration, not a year
-    rf"(?:(?<=過去)|(?<=直近)|(?<=今後)|(?<=最近)|(?<=向こう))(?P<n>\d{{1,3}})年(?P<post>{_QUALIFIER}|間)?")
+_SPAN_OF_YEARS = re.compile(  # 過去10年, 1年以内, 3年後: a duration, not a year
+    rf"(?:(?<=過去)|(?<=直近)|(?<=今後)|(?<=最近)|(?<=向こう))(?P<n>\d{{1,3}})年(?P<post>{_QUALIFIER}|間)?"
+    rf"|(?<![\d.’'‘])(?P<m>\d{{1,2}})年(?P<after>以内|以上|未満|超|後|ぶり)")
 _KANJI_DIGIT = {k: i + 1 for i, k in enumerate("一二三四五六七八九十")}
 _KANJI_COUNT = re.compile(r"(?<![一-龥])(?P<k>[一二三四五六七八九十])つ")  # 三つに分類: three
 _PRIORITY = {"amount": 0, "percentage": 1, "date": 2, "year": 3, "count": 4, "number": 5}
@@ -187,7 +188,7 @@ def _numeric_candidates(norm: str) -> list[tuple[int, int, str, float | None, st
     for m in _KANJI_COUNT.finditer(norm):
         found.append((m.start(), m.end(), "count", float(_KANJI_DIGIT[m["k"]]), "つ", ""))
     for m in _SPAN_OF_YEARS.finditer(norm):
-        found.append((m.start(), m.end(), "count", float(m["n"]), "年", ""))
+        found.append((m.start(), m.end(), "count", float(m["n"] or m["m"]), "年", ""))
     for m in _NUMBER.finditer(norm):
         value = _num(m["n"]) * _SCALES.get(m["s"] or "", 1.0) * (-1 if m["sign"] else 1)
         if m["n2"]:
@@ -261,6 +262,8 @@ def matches(answer_type: AnswerType | str, span: Span) -> bool:
         return False
     if kind == "place" and span.unit in ("person", "quote"):
         return False
+    if kind != "place" and span.unit == "country":
+        return False  # 「（日）」 says whose measure a line is; it names no fund or programme
     if kind == "place" and span.unit == "latin" and _ALL_CAPS.fullmatch(span.text) and (
             span.text not in PLACE_ACRONYMS):
         return False  # "which countries signed RCEP" is not answered by the GDP of 「世界のGDP」

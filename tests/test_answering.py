@@ -463,6 +463,10 @@ def test_a_list_of_names_renders_in_english_only_when_every_name_has_an_english_
     # the one-character forms the deck writes a group of countries with
     span = next(s for s in typed_spans("QUAD（日・米・豪・印）首脳会合") if s.kind == "list")
     assert short_answer(span, "", "en", lexicon).english == "Japan, US, Australia, India"
+    # ... before what the dictionary says of the character alone (仏 "Buddha")
+    lexicon.entries["仏"] = Entry(("仏",), True, 1, ("Buddha",), "word")
+    span = next(s for s in typed_spans("• 仏・英などの多くの諸外国がDSTを暫定的に導入。") if s.kind == "list")
+    assert short_answer(span, "", "en", lexicon).english == "France, UK"
 
 
 def test_short_answers_render_without_inventing():
@@ -615,3 +619,65 @@ def test_a_figure_s_own_qualifier_counts_for_its_clause():
                   ("",) * len(spans), np.zeros(len(FEATURES)))
     q = Question(question, "en", ["最大", "融資", "保険", "カバー", "率", "lead"], None, kind)
     assert c.spans[pick_span(c, q)].text == "最大１００％"  # its own 最大 is what was asked
+
+
+def _passage_lines(text: str, pid: str = "S#1", start: int = 100, title: str = "経済安全保障") -> tuple:
+    p = Passage(pid, "S", title, text, start, start + len(text))
+    return p, Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)
+
+
+def test_a_heading_over_a_bare_date_brings_what_it_says_under_both():
+    text = "バイデン大統領の演説\n（21年4月）\n「中国と競争するが、紛争を求めない」と明示。\n次の話題の見出し"
+    p, hit = _passage_lines(text)
+    question = "バイデン大統領は演説で中国についてどう述べましたか"
+    q = Question(question, "ja", ["バイデン", "演説", "中国"], None, answer_type(question, "ja"))
+    cands = candidates(q, [hit], _lines(p), IDF)
+    lm = LanguageModel(None, None, 1.0, 1.0, second_margin=0.0)
+    scores = np.array([5.0, 1.0, 0.0, -1.0])
+    assert [c.position for c in choose_lines(cands, scores, q, lm)] == [0, 1, 2]
+    # under a heading with a statement right below, nothing more
+    p, hit = _passage_lines(text.replace("（21年4月）\n", ""))
+    cands = candidates(q, [hit], _lines(p), IDF)
+    assert [c.position for c in choose_lines(cands, np.array([5.0, 1.0, 0.0]), q, lm)] == [0, 1]
+
+
+def _heading_then_passage():
+    top, hit = _passage_lines("中国は自立を掲げる。\n• 国家科学技術プロジェクト", "S#1", 0)
+    below = Passage("S#2", "S", top.title, "→AI、量子情報、集積回路等", top.end + 1, top.end + 15)
+    by_id = {p.id: p for p in (top, below)}
+    return top, below, hit, (lambda pid: _lines(by_id[pid])(pid))
+
+
+@pytest.mark.parametrize("language, question, continued", [
+    ("ja", "中国の国家科学技術プロジェクトの対象分野は何ですか", True),
+    ("en", "What fields do China's national science and technology projects cover?", False),
+])
+def test_a_heading_that_ends_a_passage_leads_japanese_questions_to_the_next(language, question, continued):
+    top, below, hit, lines = _heading_then_passage()
+    terms = ["国家", "科学", "技術", "プロジェクト"]
+    q = Question(question, language, terms, None, answer_type(question, language))
+    cands = candidates(q, [hit], lines, IDF, following=lambda pid: below if pid == top.id else None)
+    assert ("S#2" in {c.passage.id for c in cands}) == continued
+    if continued:  # and the heading, when it leads, brings the next passage's first line
+        lm = LanguageModel(None, None, 1.0, 1.0, second_margin=0.0)
+        chosen = choose_lines(cands, np.array([0.0, 5.0, 1.0]), q, lm)
+        assert [c.text for c in chosen] == ["• 国家科学技術プロジェクト", "→AI、量子情報、集積回路等"]
+
+
+def test_a_line_holding_only_the_question_s_figure_leaves_the_short_answer_to_the_line_quoted_with_it():
+    from qa.answering import answering_span
+
+    p, hit = _passage_lines("外国子会社の実効税負担率10％\n→15-10=5％分を親会社で課税")
+    question = "外国子会社の実効税負担率が10％の場合、親会社で何％分課税されますか"
+    q = Question(question, "ja", ["外国", "子会社", "税", "負担", "親会社", "課税"], None,
+                 answer_type(question, "ja"))
+    first, second = candidates(q, [hit], _lines(p), IDF)
+    line, i = answering_span(first, [first, second], q)
+    assert line is second and second.spans[i].text == "5％"
+    assert answering_span(first, [first], q) == (first, None)  # nothing else quoted: no short answer
+    # a list or a name comes from the best line only: a list in another line is another list
+    p, hit = _passage_lines("環境計測機器\n太陽光パネル、風力発電機、大型ガスタービン等")
+    question = "環境計測機器の例は何ですか"
+    q = Question(question, "ja", ["環境", "計測", "機器"], None, answer_type(question, "ja"))
+    heading, listed = candidates(q, [hit], _lines(p), IDF)
+    assert listed.spans and answering_span(heading, [heading, listed], q) == (heading, None)

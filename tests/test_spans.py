@@ -85,6 +85,11 @@ def test_relative_dates() -> None:
 def test_durations_answer_date_questions() -> None:
     assert matches("date", only("政策勧告を100日以内に行う", "count"))
     assert not matches("date", only("ファーウェイ等152社", "count"))
+    # 1年以内 is a duration too; a bare 14年 (2014? fourteen years?) is neither
+    span = only("※防衛産業基盤等のサプライチェーンレビューは１年以内に実施。", "count")
+    assert (span.text, span.value, span.unit) == ("１年以内", 1.0, "年") and matches("date", span)
+    assert only("3年後に見直し", "count").value == 3.0
+    assert numeric_spans("14年に開始") == [] and only("2019年以降", "date").value == 2019.0
 
 
 def test_clipped_years_are_years() -> None:
@@ -211,6 +216,16 @@ def test_names_joined_by_separators_are_a_list() -> None:
     # ends inside a word (日EU・EPA is one agreement)
     assert kinds("米国は中国に対抗し、EUと連携", "list") == []
     assert kinds("WTO交渉や日EU・EPAやAPEC CBPRの見直し", "list") == []
+
+
+def test_a_country_in_its_one_character_form_alone_is_a_place() -> None:
+    assert kinds("• 仏・英などの多くの諸外国がDSTを暫定的に導入。", "list") == ["仏・英"]
+    [us] = [s for s in typed_spans("■失業保険給付金の上乗せ（米）") if s.unit == "country"]
+    assert us.text == "米" and matches("place", us)
+    assert not matches("name", us)  # 「（日）」 says whose measure it is, not which fund
+    # inside a word it names no country: 日米, 日中韓, 中・長期, 日・米首脳
+    for line in ("日米首脳会談", "日中韓の協力", "中・長期的に", "日・米首脳の合意"):
+        assert not [s for s in typed_spans(line) if s.unit == "country"], line
 
 
 def test_a_katakana_name_before_a_title_is_a_person() -> None:
