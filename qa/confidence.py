@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.features import QUESTION_TERMS, Candidate, Question, expects_span, line_terms
+from qa.segmenting import wraps_mid_word
 from qa.text import ASIDE, around_span, fold, number_forms, question_numbers
 
 QUESTION_FEATURES = (
@@ -85,11 +86,19 @@ def _label_above(top: Candidate, ranked: Sequence[Candidate]) -> frozenset[str]:
     return line_terms(above[0].raw) if above else frozenset()
 
 
+def _wrapped_below(top: Candidate, ranked: Sequence[Candidate]) -> frozenset[str]:
+    """The terms of the line below ``top`` when the slide broke a word between them: 「類似制度を導入」
+    under 「米国では2017年に米国内の産業・雇」 is what the date 2017年 is about."""
+    below = [c for c in ranked if c.passage.id == top.passage.id and c.position == top.position + 1]
+    return line_terms(below[0].raw) if below and wraps_mid_word(top.raw, below[0].raw) else frozenset()
+
+
 def span_context(question: Question, top: Candidate | None, idf: dict[str, float],
                  ranked: Sequence[Candidate] = ()) -> float:
     """For a question that wants a typed fact: the IDF-weighted share of what the question names
     (its term groups, weighted as ``missing_idf`` weighs them) found within ``SPAN_WINDOW`` characters of
-    a span of the asked type in the best line, or in that row's table header; the best span
+    a span of the asked type in the best line, or in that row's table header (or the line above a
+    value-only line, the line below one the slide broke mid-word); the best span
     counts, and a line with no such span scores 0. A near miss often has a figure of the right
     type in a line about something else (「120億ポンド」 for "the budget of Japan's Green Innovation
     Fund"). 1.0 when the question wants no typed fact, and for English questions, whose terms
@@ -103,6 +112,7 @@ def span_context(question: Question, top: Candidate | None, idf: dict[str, float
     weighted = _weighted_groups(groups, idf, max(idf.values(), default=1.0))
     total = sum(w for _, w in weighted) or 1.0
     header = line_terms(top.header_text) if top.header_text else _label_above(top, ranked)
+    header |= _wrapped_below(top, ranked)
     best = 0.0
     for span in top.spans:
         near = line_terms(around_span(top.raw, span)) | header

@@ -7,6 +7,7 @@ pieces of at most ``MAX_PIECE_CHARS`` at natural breaks before it sees them.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import threading
@@ -130,3 +131,22 @@ def sentence_ends(text: str) -> list[int]:
         if (pos == "補助記号/句点" or surface in _SENTENCE_END) and not in_number:
             ends.append(end)
     return ends
+
+
+_JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_WRAP_CONTEXT = 6  # characters read each side of a line break
+MIN_WRAPPED_CHARS = 10  # a line the slide wrapped filled its text box
+
+
+@functools.lru_cache(maxsize=8192)
+def wraps_mid_word(line: str, next_line: str) -> bool:
+    """Whether the slide broke a Japanese word between ``line`` and ``next_line`` (「…産業・雇」 /
+    「用を守る…」: 雇用; 「…エネル」 / 「ギー技術…」): joined, Sudachi reads one dictionary word across
+    the break (not an unknown run: 「グラスゴー」 / 「インド」)."""
+    if len(line.strip()) < MIN_WRAPPED_CHARS:
+        return False  # a short label (「対象地域・国」 over 「東南アジア」, read as 国東) was not wrapped
+    left, right = line.rstrip()[-_WRAP_CONTEXT:], next_line.lstrip()[:_WRAP_CONTEXT]
+    if not left or not right or not _JAPANESE_CHAR.match(left[-1]) or not _JAPANESE_CHAR.match(right[0]):
+        return False
+    cut = len(left)
+    return any(m.begin() < cut < m.end() and not m.is_oov() for m in _tokenizer().tokenize(left + right))

@@ -556,6 +556,33 @@ def test_an_aside_in_brackets_takes_its_context_from_the_line_above():
     assert span_context(q, aside, idf) == 1 / 8  # alone: only 中国 near its figures
 
 
+def test_a_line_the_slide_broke_mid_word_reads_on_into_the_next():
+    from qa.answering import _citations, wraps_into
+    from qa.confidence import span_context
+
+    idf = {"米国": 1.0, "類似": 3.0, "制度": 2.0, "導入": 2.0, "課税": 2.0}
+    q, (cut, rest, other) = _question_and_lines(
+        "• 米国では2017年に米国内の産業・雇\n用を守る観点から類似制度を導入済。\n課税は2023年から",
+        "米国が類似制度を導入したのはいつですか", idf)
+    assert wraps_into(cut, rest) and not wraps_into(rest, other)
+    assert span_context(q, cut, idf, [cut, rest, other]) == 1.0  # 類似制度を導入 is what 2017年 is about
+    assert span_context(q, cut, idf) == 1 / 8  # alone: only 米国 near the year
+    lm = LanguageModel(None, None, 1.0, 1.0, second_margin=0.0)
+    chosen = choose_lines([cut, rest, other], np.array([5.0, 1.0, 0.0]), q, lm)
+    assert [c.position for c in chosen] == [0, 1]
+    # the deck has a blank line at that break: one quote all the same, the broken word whole
+    text = "• 米国では2017年に米国内の産業・雇\n\n用を守る観点から類似制度を導入済。"
+    p = Passage("S#1", "S", "slide", text, 100, 100 + len(text))
+    a = text.index("\n")
+    spans = [(100, 100 + a), (100 + a + 2, 100 + len(text))]
+    vecs = np.eye(2, 4, dtype=np.float32)
+    hit = Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)
+    cut, rest = candidates(q, [hit], lambda pid: (p, spans, vecs, vecs), idf)
+    cites, quotes = _citations([cut, rest])
+    assert [x.text for x in quotes] == [text.replace("\n\n", "")]
+    assert len(cites) == 1 and cites[0].quote == text  # the citation is the source as it is
+
+
 def test_near_miss_details_are_found_missing():
     text = "RE100の参加企業数は、現在、世界で309企業、日本は54企業（21年4月時点）。18年3月時点で世界131企業"
     assert missing_numbers("RE100の参加企業数は2019年時点で何社？", text) == 1

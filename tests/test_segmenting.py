@@ -56,3 +56,15 @@ def test_a_full_stop_inside_a_date_or_number_ends_no_sentence():
 
     text = "（2021.4.16日米首脳会談で打ち出し済）。成長率は2.5%。終わり."
     assert sentence_ends(text) == [text.index("。") + 1, text.index("。", 25) + 1, len(text)]
+
+
+def test_a_word_the_slide_broke_across_lines_is_found():
+    from qa.segmenting import wraps_mid_word
+
+    assert wraps_mid_word("• 米国では2017年に米国内の産業・雇", "用を守る観点から類似制度を導入済。")  # 雇用
+    assert wraps_mid_word("海外における実証事業を通じて、日本の先進的なエネル", "ギー技術・システムの当該国")
+    # a break between words, an unknown run (グラスゴーインド), a short label, a Latin break
+    assert not wraps_mid_word("多国籍企業にとっての競争の時代における", "グローバル化と")
+    assert not wraps_mid_word("COP26：11月1日～12日＠グラスゴー", "インド太平洋地域への関与強化")
+    assert not wraps_mid_word("対象地域・国", "東南アジア（※1）")  # 国東 is a place, but not here
+    assert not wraps_mid_word("Japan Innovation Bridge and Business", "Environment")
