@@ -82,15 +82,20 @@ def _label_above(top: Candidate, ranked: Sequence[Candidate]) -> frozenset[str]:
         rest = rest[:span.start] + rest[span.end:]
     if has_content(list(line_terms(rest))) and not ASIDE.fullmatch(top.raw.strip()):
         return frozenset()
-    above = [c for c in ranked if c.passage.id == top.passage.id and c.position == top.position - 1]
-    return line_terms(above[0].raw) if above else frozenset()
+    above = _line_next_to(top, ranked, -1)
+    return line_terms(above.raw) if above else frozenset()
 
 
 def _wrapped_below(top: Candidate, ranked: Sequence[Candidate]) -> frozenset[str]:
     """The terms of the line below ``top`` when the slide broke a word between them: 「類似制度を導入」
     under 「米国では2017年に米国内の産業・雇」 is what the date 2017年 is about."""
-    below = [c for c in ranked if c.passage.id == top.passage.id and c.position == top.position + 1]
-    return line_terms(below[0].raw) if below and wraps_mid_word(top.raw, below[0].raw) else frozenset()
+    below = _line_next_to(top, ranked, 1)
+    return line_terms(below.raw) if below and wraps_mid_word(top.raw, below.raw) else frozenset()
+
+
+def _line_next_to(top: Candidate, ranked: Sequence[Candidate], step: int) -> Candidate | None:
+    return next((c for c in ranked if c.passage.id == top.passage.id and c.position == top.position + step),
+                None)
 
 
 def span_context(question: Question, top: Candidate | None, idf: dict[str, float],
