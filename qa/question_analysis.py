@@ -94,6 +94,9 @@ _JA_NOUN_Q = _rules([  # 「…の規模は？」: a noun asked about, no questi
                     r"(?:目標|目的|内容|課題|方針|狙い|役割|要件|条件|理由)(?:は|って)[？?]?$"]),
 ])
 _WHAT_JA = re.compile(r"何(?:ですか|でしたか|か|でしょうか|なの)|は[？?]$")
+# 「…のきっかけは何ですか」 asks for a description, not a name (「豪州」 is no answer to it)
+_DESCRIBED_JA = re.compile(r"目標|目指|目的|内容|対策|役割|課題|要件|条件|方針|理由|狙い|きっかけ|契機|背景|"
+                           r"原因|要因|影響|意義|特徴|効果|懸念|問題点|仕組み")
 _LIST_NOUN_JA = re.compile(r"(?:分野|品目|項目|国々|措置|例|施策|取組|対象|柱|原則)(?:は|として|には)")
 
 _EN_RULES = _rules([
@@ -212,7 +215,7 @@ def _japanese(q: str) -> AnswerType:
             return AnswerType("definition", cue="とは何")
         if _LIST_NOUN_JA.search(q):
             return AnswerType("list", cue=_LIST_NOUN_JA.search(q).group())
-        if re.search(r"目標|目指|目的|内容|対策|役割|課題|要件|条件|方針|理由|狙い", q):
+        if _DESCRIBED_JA.search(q):
             return AnswerType("definition", cue="何(目標/内容)")
         return AnswerType("name", cue="何ですか")
     if not _JA_WH.search(q) and _JA_YESNO.search(q):

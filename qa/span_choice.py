@@ -9,7 +9,7 @@ import re
 from qa.confidence import ACRONYM, fold, has_content
 from qa.features import Candidate, Question, line_terms
 from qa.spans import Span, table_cells
-from qa.text import around_span
+from qa.text import ASIDE, around_span
 
 _TITLE = re.compile(r"題名|表題|タイトル|名称|名前|title|called|name", re.I)  # what it is called
 _ASKS_DEADLINE = re.compile(r"まで|期限|\bby (?:when|what)\b|\buntil\b|\bdeadline\b", re.I)
@@ -93,7 +93,9 @@ def in_clause(raw: str, span: Span, terms: set[str]) -> int:
     breaks = [m.start() for m in _CLAUSE_BREAK.finditer(raw)]
     start = max((i for i in breaks if i < span.start), default=-1) + 1
     end = min((i for i in breaks if i >= span.end), default=len(raw))
-    return len(terms & line_terms(raw[start:end]))
+    before = ASIDE.sub("", raw[start:span.start])
+    after = ASIDE.sub("", raw[span.end:end])
+    return len(terms & line_terms(before + span.text + after))
 
 
 def asks_for(span: Span, question: Question) -> bool:

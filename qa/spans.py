@@ -244,6 +244,7 @@ _TYPE_KINDS = {
 }
 
 
+_BARE_YEAR = re.compile(r"(?:19|20)\d\d")  # a unit-less number that reads as a year
 _DURATIONS = frozenset({"日", "週", "か月", "年"})
 _ALL_CAPS = re.compile(r"[A-Z][A-Z0-9&\-]+")
 
@@ -258,6 +259,8 @@ def matches(answer_type: AnswerType | str, span: Span) -> bool:
         return False
     if kind == "year" and span.kind == "date" and span.value is None:
         return False
+    if kind == "count" and span.kind == "number" and _BARE_YEAR.fullmatch(span.text):
+        return False  # 「2050カーボンニュートラル」: a year used as a word, not a count of anything
     if kind == "date" and span.kind == "count" and span.unit not in _DURATIONS:
         return False
     if kind == "place" and span.unit in ("person", "quote"):

@@ -158,6 +158,9 @@ def test_a_japanese_question_word_decides_over_the_noun_it_asks_about() -> None:
     ("TSMCが工場を建設する州は？", "place"), ("CPTPPに加入要請した国は？", "place"),
     # what a country aims at (目指す, like 目標) is a description, not a name
     ("中国が2060年までに目指しているのは何ですか", "definition"),
+    # a cause, a background or an effect is told, not named (「豪州」 is no answer to きっかけ)
+    ("日豪のレアアース協力のきっかけは何ですか", "definition"), ("その背景は何ですか", "definition"),
+    ("米国が輸出管理を強化した影響は何ですか", "definition"),
     # how much of a whole is a share
     ("How much of Japan's total trade does RCEP account for?", "percentage"),
     ("How much of the plan goes to infrastructure?", "amount"),

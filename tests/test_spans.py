@@ -92,6 +92,13 @@ def test_durations_answer_date_questions() -> None:
     assert numeric_spans("14年に開始") == [] and only("2019年以降", "date").value == 2019.0
 
 
+def test_a_year_used_as_a_word_is_no_count() -> None:
+    # 「2050カーボンニュートラル」 counts nothing; 「14の重要分野」 counts fields
+    title = "「2050カーボンニュートラルに伴うグリーン成長戦略」"
+    assert not matches(AnswerType("count"), only(title, "number"))
+    assert matches(AnswerType("count"), only("→14の重要分野ごとに", "number"))
+
+
 def test_clipped_years_are_years() -> None:
     spans = [s for s in numeric_spans("「国家集積回路産業投資基金」設置(’14, ’19年)") if s.kind == "year"]
     assert [(s.text, s.value) for s in spans] == [("’14", 2014.0), ("’19年", 2019.0)]
