@@ -64,6 +64,9 @@ class LanguageModel:
     abstain_at: float  # P(unanswerable) at or above which the answer is withheld
     hedge_at: float  # ... at or above which the answer is shown as low-confidence
     second_margin: float  # a second line is quoted only within this ranker margin (lists, two parts)
+    # an answer is confident only when the question is as close to the document (the cosine of its
+    # best line) as every answerable gold question: an off-topic question is at most hedged
+    confident_cos: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,8 @@ class AnswerModel:
         return {"format": FORMAT, "format_version": FORMAT_VERSION, "provenance": self.provenance,
                 "languages": {lang: {"ranker": m.ranker.to_json(), "abstention": m.abstention.to_json(),
                                      "abstain_at": round(m.abstain_at, 6), "hedge_at": round(m.hedge_at, 6),
-                                     "second_margin": round(m.second_margin, 6)}
+                                     "second_margin": round(m.second_margin, 6),
+                                     "confident_cos": round(m.confident_cos, 6)}
                               for lang, m in sorted(self.languages.items())}}
 
     @classmethod
@@ -90,7 +94,8 @@ class AnswerModel:
             languages[lang] = LanguageModel(
                 LinearModel.from_json(m["ranker"], FEATURES),
                 LinearModel.from_json(m["abstention"], QUESTION_FEATURES),
-                float(m["abstain_at"]), float(m["hedge_at"]), float(m["second_margin"]))
+                float(m["abstain_at"]), float(m["hedge_at"]), float(m["second_margin"]),
+                float(m.get("confident_cos", 0.0)))
         if "ja" not in languages:
             raise ValueError("no Japanese model")
         return cls(languages, data.get("provenance", {}))

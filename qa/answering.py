@@ -123,10 +123,12 @@ def lead_scores(g: Gathered, ranker, spelled: dict[int, Span] | None = None) -> 
     return demote_fragments(g.candidates, scores, q)
 
 
-def decide(lm: LanguageModel, p_unanswerable: float) -> str:
+def decide(lm: LanguageModel, p_unanswerable: float, line_cos: float = 1.0) -> str:
+    """Withheld, hedged or confident; never confident for a question whose best line in the whole
+    document is less close to it than any answerable gold question's (``confident_cos``)."""
     if p_unanswerable >= lm.abstain_at:
         return "abstain"
-    return "low" if p_unanswerable >= lm.hedge_at else "high"
+    return "low" if p_unanswerable >= lm.hedge_at or line_cos < lm.confident_cos else "high"
 
 
 def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
@@ -244,8 +246,11 @@ def is_heading(c: Candidate, question: Question | None = None) -> bool:
 def is_cut(c: Candidate) -> bool:
     """A line the slide broke mid-sentence (「→半導体関連技術に計５兆円を」 / 「超える大規模投資」): it ends
     in a particle or a comma, and the next line goes on. Five reshuffles: ja accuracy 0.709 ->
-    0.718 (every assignment up), en unchanged."""
-    return not c.header_text and bool(_CUT_END.search(c.text.strip()))
+    0.718 (every assignment up), en unchanged. So is a line that ends in a list's 「・」 or leaves a
+    bracket open (「地方コーディネーター（名古屋・大阪・」 / 「福岡）」)."""
+    text = c.text.strip()
+    opened = text.count("（") + text.count("(") - text.count("）") - text.count(")")
+    return not c.header_text and (bool(_CUT_END.search(text)) or text.endswith("・") or opened > 0)
 
 
 def wraps_into(c: Candidate, below: Candidate | None) -> bool:
@@ -319,7 +324,7 @@ def extract(g: Gathered, model: AnswerModel, lexicon=None, doc_year: int | None 
     spelled = spelled_out(g.candidates, acronym, q.language) if acronym else {}
     scores = lead_scores(g, lm.ranker, spelled)
     p = probability(lm.abstention, question_features(q, g.signals, g.candidates, scores, g.idf))
-    label = decide(lm, p)
+    label = decide(lm, p, g.signals.sentence_cos)
     if acronym and not spelled:
         label = "abstain"  # asked what RCEP stands for, and no line the search found spells it out
     if label == "abstain":

@@ -28,6 +28,9 @@ ABSTENTION_C = 0.3
 SECOND_MARGINS = (0.0, 0.5, 1.0, 2.0)
 MAX_FALSE_ABSTENTION = 0.05  # abstain on at most this share of answerable questions (CV)
 MAX_HEDGED = 0.5  # hedge at most this share of answerable questions' answers (CV)
+# confident only as close to the document as the least close answerable gold question (the cosine
+# of the best line in the whole document): a question farther away than all of them is off topic
+CONFIDENT_QUANTILE = 0.0
 NEGATIVES_PER_POSITIVE = 20
 
 
@@ -181,11 +184,19 @@ def language_model(examples: Sequence[Example], c: float, models, margin: float
     wrong = np.array([not answer_correct(x.answer, False, e.item.answer_keys, True)
                       for e, x in zip(examples, first)])
     abstain_at, hedge_at = thresholds(p, unanswerable, wrong)
-    answers = [_answer(e, LanguageModel(r, a, abstain_at, hedge_at, margin))
+    confident = confident_cos(examples)
+    answers = [_answer(e, LanguageModel(r, a, abstain_at, hedge_at, margin, confident))
                for e, (r, a) in zip(examples, models)]
     ranker = fit_ranker(examples, c)
-    final = LanguageModel(ranker, fit_abstention(examples, ranker), abstain_at, hedge_at, margin)
+    final = LanguageModel(ranker, fit_abstention(examples, ranker), abstain_at, hedge_at, margin, confident)
     return final, {"answers": answers, "p": p}
+
+
+def confident_cos(examples: Sequence[Example]) -> float:
+    """The ``CONFIDENT_QUANTILE`` of answerable questions' best-line cosines (the least close
+    one's); below it an answer is at most hedged."""
+    cos = [e.gathered.signals.sentence_cos for e in examples if e.item.answerable]
+    return float(np.quantile(cos, CONFIDENT_QUANTILE)) if cos else 0.0
 
 
 def _answer(e: Example, lm: LanguageModel):

@@ -101,9 +101,10 @@ def test_linear_model_round_trips_and_refuses_other_features(tmp_path):
     lm = LinearModel(FEATURES, np.zeros(n), np.ones(n), np.arange(n, dtype=float))
     ab = LinearModel(QUESTION_FEATURES, np.zeros(len(QUESTION_FEATURES)), np.ones(len(QUESTION_FEATURES)),
                      np.zeros(len(QUESTION_FEATURES)), -1.0)
-    model = AnswerModel({"ja": LanguageModel(lm, ab, 0.9, 0.5, 1.0)}, {"note": "test"})
+    model = AnswerModel({"ja": LanguageModel(lm, ab, 0.9, 0.5, 1.0, 0.81)}, {"note": "test"})
     path = save_model(model, tmp_path / "m.json")
     back = load_model(path)
+    assert back.for_language("ja").confident_cos == 0.81
     assert np.allclose(back.for_language("en").ranker.coef, lm.coef)  # English falls back to ja
     data = json.loads(path.read_text())
     data["languages"]["ja"]["ranker"]["features"] = ["cos"]
@@ -149,6 +150,19 @@ def test_a_line_broken_off_mid_sentence_brings_the_next_line():
     assert not is_heading(cands[1]) and is_cut(cands[1])
     lm = LanguageModel(None, None, 1.0, 1.0, second_margin=0.0)
     assert [c.position for c in choose_lines(cands, np.array([0.0, 5.0, 1.0]), q, lm)] == [1, 2]
+
+
+@pytest.mark.parametrize("text, cut", [
+    ("地方コーディネーター（名古屋・大阪・", True),  # a bracket left open: 「福岡）」 is on the next line
+    ("６つの戦略分野（原材料・電池・", True), ("１．再生可能エネルギー・", True),
+    ("米国「救済」計画（1.9兆ドル。", True), ("地方コーディネーター（名古屋・大阪・福岡）", False),
+    ("中国・長期の計画", False),
+])
+def test_an_open_bracket_or_a_trailing_list_dot_goes_on_below(text: str, cut: bool):
+    p = Passage("S#1", "S", "T", text, 0, len(text))
+    hits = [Hit(p.id, p.section, p.title, p.text, 1.0, p.start, p.end, 1)]
+    q = Question("q", "ja", ["計画"], None, answer_type("計画は？", "ja"))
+    assert is_cut(candidates(q, hits, _lines(p), IDF)[0]) is cut
 
 
 def test_lines_that_follow_one_another_are_quoted_once():
@@ -251,6 +265,13 @@ def test_who_did_it_and_what_it_is_called_are_different_spans():
 def test_decide_orders_the_three_labels():
     lm = LanguageModel(None, None, abstain_at=0.8, hedge_at=0.5, second_margin=1.0)
     assert [decide(lm, p) for p in (0.1, 0.6, 0.9)] == ["high", "low", "abstain"]
+
+
+def test_a_question_far_from_the_document_is_never_answered_with_confidence():
+    lm = LanguageModel(None, None, abstain_at=0.8, hedge_at=0.5, second_margin=1.0, confident_cos=0.8)
+    assert decide(lm, 0.1, line_cos=0.85) == "high"
+    assert decide(lm, 0.1, line_cos=0.75) == "low"  # as unsure as a weak answer, but still shown
+    assert decide(lm, 0.9, line_cos=0.75) == "abstain"
 
 
 def test_thresholds_abstain_on_at_most_five_percent_of_answerable():
@@ -630,6 +651,23 @@ def test_a_thousands_comma_does_not_end_a_clause():
     asked = {"政府", "経済", "損失", "額", "公表"}
     # both figures sit in one clause (経済損失額を…と公表): 7,717's comma does not cut 公表 off
     assert in_clause(line, rupiah, asked) == in_clause(line, yen, asked) == 4
+
+
+def test_a_bracketed_aside_belongs_to_the_whole_sentence_not_one_clause():
+    from qa.span_choice import in_clause, pick_span
+    from qa.spans import numeric_spans
+
+    line = "• 参加企業数は、現在、世界で309企業、日本は54企業にまで拡大（21年4月時点）"
+    world, japan = [s for s in numeric_spans(line) if s.kind == "count"]
+    asked = {"世界", "企業", "4", "月"}  # "companies worldwide as of April"
+    assert in_clause(line, world, asked) == 2 and in_clause(line, japan, asked) == 1
+    assert in_clause(line, japan, asked | {"日本"}) == 2
+    question = "How many companies worldwide had joined RE100 as of April 2021?"
+    q = Question(question, "en", sorted(asked), None, answer_type(question, "en"))
+    hit = Hit("S#1", "S", "RE100", line, 1.0, 0, len(line), 1)
+    p = Passage("S#1", "S", "RE100", line, 0, len(line))
+    cand = candidates(q, [hit], _lines(p), IDF)[0]
+    assert cand.spans[pick_span(cand, q)].text == "309企業"
 
 
 def test_a_figure_s_own_qualifier_counts_for_its_clause():

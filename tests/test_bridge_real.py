@@ -15,10 +15,13 @@ from qa.composing import GLOSSARY_LABEL
 pytestmark = pytest.mark.slow
 
 
-def _hedging(assistant, hedge_at) -> Assistant:
-    """``assistant`` with each language's hedge threshold set by ``hedge_at(its model)``."""
+def _hedging(assistant, hedge_at, confident_cos=None) -> Assistant:
+    """``assistant`` with each language's hedge threshold set by ``hedge_at(its model)`` (and its
+    closeness needed for a confident answer, when given)."""
     model = assistant.model
-    languages = {lang: dataclasses.replace(m, hedge_at=hedge_at(m)) for lang, m in model.languages.items()}
+    languages = {lang: dataclasses.replace(m, hedge_at=hedge_at(m), confident_cos=m.confident_cos
+                                           if confident_cos is None else confident_cos)
+                 for lang, m in model.languages.items()}
     return Assistant(assistant.retriever, model=dataclasses.replace(model, languages=languages))
 
 
@@ -26,7 +29,7 @@ def _hedging(assistant, hedge_at) -> Assistant:
 def confident_assistant(real_assistant):
     """The real assistant with hedging off (withholding unchanged): how a confident English
     answer reads, whatever the fitted hedge threshold of the day."""
-    return _hedging(real_assistant, lambda m: m.abstain_at)
+    return _hedging(real_assistant, lambda m: m.abstain_at, confident_cos=0.0)
 
 
 def test_english_words_reach_japanese_bm25_terms(real_assistant):
