@@ -17,6 +17,8 @@ _CLAUSE_BREAK = re.compile(r"[、。，]|,(?!\d{3})")  # not the comma of 7,717
 _DIGIT = re.compile(r"\d")
 _ASKS_ALIAS = re.compile(r"略称|略語|何の略|別名|abbreviat|acronym|short for|also (?:known|called)", re.I)
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_KATAKANA = re.compile(r"[\u30a0-\u30ff]+")
+_LABEL = re.compile(r"[^、。，：]{1,20}：")  # 「※承認国・地域数：」 labels every item of its line
 
 
 def _cell_labels(c: Candidate) -> dict[int, str]:
@@ -89,13 +91,24 @@ def alias(raw: str, span: Span, question: Question) -> bool:
 def in_clause(raw: str, span: Span, terms: set[str]) -> int:
     """Question terms in the span's own clause (between 、 and 。; a slide's line break is not a
     clause break), the span's own words included: in 「世界で309企業、日本は54企業」 the Japanese
-    count is the one whose clause names 日本, and "the maximum" is 「最大100％」, not its 「通常90％」."""
+    count is the one whose clause names 日本, and "the maximum" is 「最大100％」, not its 「通常90％」.
+    What belongs to the whole line is no clause's: a bracketed aside not holding the span
+    (「…日本は54企業にまで拡大（21年4月時点）」 dates 309 as much as 54) and a label before 「：」
+    (「※承認国・地域数：シノファーム（中）35、…アストラゼネカ（英）89」). Five reshuffles: ja short answers
+    0.760 -> 0.785 (the aside), en 0.644 -> 0.667 (the label, with katakana names read as written)."""
     breaks = [m.start() for m in _CLAUSE_BREAK.finditer(raw)]
     start = max((i for i in breaks if i < span.start), default=-1) + 1
     end = min((i for i in breaks if i >= span.end), default=len(raw))
+    label = _LABEL.match(raw)
+    if label and label.end() <= span.start:
+        start = max(start, label.end())  # the label names every item, not the first one
     before = ASIDE.sub("", raw[start:span.start])
     after = ASIDE.sub("", raw[span.end:end])
-    return len(terms & line_terms(before + span.text + after))
+    clause = before + span.text + after
+    found = terms & line_terms(clause)
+    written = fold(clause)  # Sudachi may split a katakana name in context (アストラ|ゼネカ（英）)
+    found |= {t for t in terms if len(t) >= 3 and _KATAKANA.fullmatch(t) and t in written}
+    return len(found)
 
 
 def asks_for(span: Span, question: Question) -> bool:

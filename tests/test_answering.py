@@ -670,6 +670,18 @@ def test_a_bracketed_aside_belongs_to_the_whole_sentence_not_one_clause():
     assert cand.spans[pick_span(cand, q)].text == "309企業"
 
 
+def test_a_label_before_a_colon_names_every_item_of_its_line():
+    from qa.span_choice import in_clause
+    from qa.spans import numeric_spans
+
+    line = ("※承認国・地域数：シノファーム（中）35、シノバック（中）22、\n"
+            "アストラゼネカ（英）89、ファイザー（米）80")
+    sino, _, astra, _ = numeric_spans(line)
+    asked = {"国", "地域", "アストラゼネカ"}  # AstraZeneca, as the dictionary segments it alone
+    assert in_clause(line, sino, asked) == 0  # the label counts for no single item
+    assert in_clause(line, astra, asked) == 1  # Sudachi reads アストラ|ゼネカ（英） here: matched as written
+
+
 def test_a_figure_s_own_qualifier_counts_for_its_clause():
     from qa.features import Candidate
     from qa.span_names import typed_spans
