@@ -159,7 +159,7 @@ def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
             and below not in chosen:
         chosen.append(below)
         after = _neighbour(cands, below, 1)
-        if ASIDE.fullmatch(below.text.strip()) and after is not None:
+        if ASIDE.fullmatch(below.text.strip()) and after is not None and cands[after] not in chosen:
             chosen.append(cands[after])  # under the heading only its date 「（21年4月）」: its text is next
     if above is not None and above not in chosen and is_heading(above) and names_whole(
             above.text, set(question.terms)):

@@ -15,7 +15,7 @@ from qa.confidence import QUESTION_FEATURES, has_content, missing_names, missing
 from qa.errors import AnswerModelError
 from qa.features import FEATURES, Question, candidates, coverage, novelty
 from qa.fitting import thresholds
-from qa.question_analysis import answer_type
+from qa.question_analysis import AnswerType, answer_type
 from qa.records import Hit, Passage
 from qa.span_choice import pick_span
 from qa.spans import Span, numeric_spans
@@ -712,6 +712,11 @@ def test_a_heading_over_a_bare_date_brings_what_it_says_under_both():
     lm = LanguageModel(None, None, 1.0, 1.0, second_margin=0.0)
     scores = np.array([5.0, 1.0, 0.0, -1.0])
     assert [c.position for c in choose_lines(cands, scores, q, lm)] == [0, 1, 2]
+    # a two-part question that already chose the statement quotes it once
+    two = Question(question, "ja", q.terms, None, AnswerType("definition", also=("date",)))
+    lm_two = LanguageModel(None, None, 1.0, 1.0, second_margin=9.0)
+    two_scores = np.array([5.0, -1.0, 4.0, -2.0])
+    assert [c.position for c in choose_lines(cands, two_scores, two, lm_two)] == [0, 1, 2]
     # under a heading with a statement right below, nothing more
     p, hit = _passage_lines(text.replace("（21年4月）\n", ""))
     cands = candidates(q, [hit], _lines(p), IDF)
