@@ -102,7 +102,8 @@ def gather(question: Question, hits: list[Hit], ranked, retriever, top_passages:
                            for t in retriever.terms_of(p.id)) if hits else frozenset()
     bm25_top = {i for i, _ in ranked.bm25[:5]}
     signals = Signals(
-        passage_cos=cos, sentence_cos=ranked.sentence[0][1] if ranked.sentence else 0.0,
+        passage_cos=cos, sentence_cos=ranked.sentence[0][1] if ranked.sentence  # BM25 mode: none
+        else retriever.best_line_cos(vec) if vec is not None else 0.0,
         top_terms=top_terms, best_terms=best_terms,
         top_text=" ".join(f"{h.title} {h.text}" for h in top),
         untranslated=untranslated_share(question, retriever.idf),

@@ -159,6 +159,12 @@ class Retriever:
         order = np.argsort(-best, kind="stable")[:n]
         return [(int(i), float(best[i])) for i in order if best[i] > -1.0]
 
+    def best_line_cos(self, vec: np.ndarray) -> float:
+        """The cosine of the line of the whole index closest to ``vec``: what a dense ranking
+        reads off its best sentence, for answering when the search ran on BM25 alone."""
+        ranking = self._sentence_ranking(vec, 1)
+        return ranking[0][1] if ranking else 0.0
+
     def _pooled_sentence_ranking(self, vec: np.ndarray, n: int, pool: list[int]) -> list[tuple[int, float]]:
         offsets, units = self.index.unit_offsets, self.index.units
         rows = np.concatenate([np.arange(offsets[i], offsets[i] + len(units[i])) for i in pool])

@@ -136,3 +136,12 @@ def test_a_latin_name_broken_over_a_slide_line_is_still_known(real_assistant):
     # the deck writes 「GAIA-\nX」: GAIA is in the lexicon, X is a letter; the question is answered
     answer = real_assistant.ask("When was GAIA-X officially launched?")
     assert not answer.abstained and "2020年6月" in answer.citations[0].quote, answer.answer
+
+
+def test_a_bm25_only_search_still_answers(real_assistant):
+    # the answer's closeness signals are measured even when the search ran on BM25 alone (they
+    # read 0 before, and every answer was withheld)
+    answer = real_assistant.ask("RCEP協定の日本のFTAカバー率は何％になりますか", mode="bm25")
+    assert answer.confidence_label != "abstain" and "80.4" in answer.answer
+    off_topic = real_assistant.ask("富士山の標高は何メートルですか。", mode="bm25")
+    assert off_topic.confidence_label in ("abstain", "low")
