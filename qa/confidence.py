@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.features import QUESTION_TERMS, Candidate, Question, expects_span, line_terms
-from qa.segmenting import wraps_mid_word
+from qa.segmenting import JAPANESE_CHAR, wraps_mid_word
 from qa.text import ASIDE, around_span, fold, number_forms, question_numbers
 
 QUESTION_FEATURES = (
@@ -28,7 +28,6 @@ QUESTION_FEATURES = (
 _ACRONYM = r"[A-Za-z][A-Za-z0-9\-&]*[A-Z0-9][A-Za-z0-9\-&]*"  # CBAM, ASEAN5, TSMC, G7, J-Bridge
 ACRONYM = re.compile(_ACRONYM)
 _NAME = re.compile(rf"{_ACRONYM}|[A-Z][a-z]+")
-_JA_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _NUMERIC_TERM = re.compile(r"^[0-9.,%]+$")
 
 
@@ -68,7 +67,8 @@ def _weighted_groups(groups: tuple[tuple[str, ...], ...], idf: dict[str, float],
         if not content:
             continue
         known = [idf[t] for t in content if t in idf]
-        unknown = any(_JA_CHAR.search(t) or any(ch.isdigit() for ch in t) for t in content if t not in idf)
+        unknown = any(JAPANESE_CHAR.search(t) or any(ch.isdigit() for ch in t)
+                      for t in content if t not in idf)
         out.append((content, max(known + ([rare] if unknown or not known else []))))
     return out
 

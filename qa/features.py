@@ -21,7 +21,7 @@ from qa.citations import display
 from qa.hubness import CROSS_LINGUAL_WEIGHT
 from qa.question_analysis import AnswerType
 from qa.records import Hit, Passage
-from qa.segmenting import terms
+from qa.segmenting import JAPANESE_CHAR, terms
 from qa.span_names import typed_spans
 from qa.spans import Span, matches, numeric_spans, table_cells
 from qa.text import around_span, numbers_written, question_numbers
@@ -33,7 +33,6 @@ TABLE_HEADER = re.compile(rf"\(%\)|（%）|^{_LABELS}[0-9]{{4}}\s*年{_LABELS}[0
 _CAPTION = re.compile(r"^(（資料）|\(資料\)|出典|※|https?://|www\.)|\.(svg|png|jpg|html?)\b")
 _ASKS_SOURCE = re.compile(r"資料|出典|出所|データ|source|data|taken from|according to which", re.I)
 _NUMBER = re.compile(r"[0-9０-９]")
-_JA_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z\-]+")
 NEIGHBOURS = 2  # lines above a candidate that may be its label ("重点6分野", "＜IHIの取り組み＞")
 NO_NEIGHBOUR_COS = -0.1  # relative cosine of a missing neighbour (a passage's first line)
@@ -162,7 +161,7 @@ def is_heading_like(text: str, title: str) -> bool:
 
 def japanese_share(text: str) -> float:
     letters = [ch for ch in text if ch.isalpha()]
-    return len(_JA_CHAR.findall(text)) / len(letters) if letters else 0.0
+    return len(JAPANESE_CHAR.findall(text)) / len(letters) if letters else 0.0
 
 
 def doc_english(question: Question, text: str) -> float:

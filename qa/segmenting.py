@@ -133,7 +133,7 @@ def sentence_ends(text: str) -> list[int]:
     return ends
 
 
-_JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _WRAP_CONTEXT = 6  # characters read each side of a line break
 MIN_WRAPPED_CHARS = 10  # a line the slide wrapped filled its text box
 
@@ -146,7 +146,7 @@ def wraps_mid_word(line: str, next_line: str) -> bool:
     if len(line.strip()) < MIN_WRAPPED_CHARS:
         return False  # a short label (「対象地域・国」 over 「東南アジア」, read as 国東) was not wrapped
     left, right = line.rstrip()[-_WRAP_CONTEXT:], next_line.lstrip()[:_WRAP_CONTEXT]
-    if not left or not right or not _JAPANESE_CHAR.match(left[-1]) or not _JAPANESE_CHAR.match(right[0]):
+    if not left or not right or not JAPANESE_CHAR.match(left[-1]) or not JAPANESE_CHAR.match(right[0]):
         return False
     cut = len(left)
     return any(m.begin() < cut < m.end() and not m.is_oov() for m in _tokenizer().tokenize(left + right))

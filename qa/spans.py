@@ -244,7 +244,7 @@ _TYPE_KINDS = {
 }
 
 
-_BARE_YEAR = re.compile(r"(?:19|20)\d\d")  # a unit-less number that reads as a year
+_BARE_YEAR = re.compile(_YEAR)  # a unit-less number that reads as a year
 _DURATIONS = frozenset({"日", "週", "か月", "年"})
 _ALL_CAPS = re.compile(r"[A-Z][A-Z0-9&\-]+")
 
