@@ -161,6 +161,9 @@ def test_a_japanese_question_word_decides_over_the_noun_it_asks_about() -> None:
     # a cause, a background or an effect is told, not named (「豪州」 is no answer to きっかけ)
     ("日豪のレアアース協力のきっかけは何ですか", "definition"), ("その背景は何ですか", "definition"),
     ("米国が輸出管理を強化した影響は何ですか", "definition"),
+    # how far a level was raised is a share, not a place
+    ("EUは2030年の排出削減目標をどこまで引き上げましたか", "percentage"),
+    ("融資保険のカバー率を最大どこまで引き上げるの？", "percentage"),
     # how much of a whole is a share
     ("How much of Japan's total trade does RCEP account for?", "percentage"),
     ("How much of the plan goes to infrastructure?", "amount"),
