@@ -64,8 +64,8 @@ class LanguageModel:
     abstain_at: float  # P(unanswerable) at or above which the answer is withheld
     hedge_at: float  # ... at or above which the answer is shown as low-confidence
     second_margin: float  # a second line is quoted only within this ranker margin (lists, two parts)
-    # an answer is confident only when the question is as close to the document (the cosine of its
-    # best line) as every answerable gold question: an off-topic question is at most hedged
+    # a question farther from the document (the cosine of its best line) than every answerable
+    # gold question is off topic: withheld
     confident_cos: float = 0.0
 
 

@@ -125,11 +125,12 @@ def lead_scores(g: Gathered, ranker, spelled: dict[int, Span] | None = None) -> 
 
 
 def decide(lm: LanguageModel, p_unanswerable: float, line_cos: float = 1.0) -> str:
-    """Withheld, hedged or confident; never confident for a question whose best line in the whole
-    document is less close to it than any answerable gold question's (``confident_cos``)."""
-    if p_unanswerable >= lm.abstain_at:
+    """Withheld, hedged or confident. A question whose best line in the whole document is less
+    close to it than every answerable gold question's (``confident_cos``) is off the document's
+    topic and withheld: no answerable question, gold or new, lies there (eval/README "Round 11")."""
+    if p_unanswerable >= lm.abstain_at or line_cos < lm.confident_cos:
         return "abstain"
-    return "low" if p_unanswerable >= lm.hedge_at or line_cos < lm.confident_cos else "high"
+    return "low" if p_unanswerable >= lm.hedge_at else "high"
 
 
 def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,

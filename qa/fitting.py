@@ -194,7 +194,7 @@ def language_model(examples: Sequence[Example], c: float, models, margin: float
 
 def confident_cos(examples: Sequence[Example]) -> float:
     """The ``CONFIDENT_QUANTILE`` of answerable questions' best-line cosines (the least close
-    one's); below it an answer is at most hedged."""
+    one's); below it the question is withheld as off topic."""
     cos = [e.gathered.signals.sentence_cos for e in examples if e.item.answerable]
     return float(np.quantile(cos, CONFIDENT_QUANTILE)) if cos else 0.0
 

@@ -161,5 +161,6 @@ def never_abstaining(model):
 
     from qa.answer_model import AnswerModel
 
-    out = {lang: replace(lm, abstain_at=2.0, hedge_at=2.0) for lang, lm in model.languages.items()}
+    out = {lang: replace(lm, abstain_at=2.0, hedge_at=2.0, confident_cos=-1.0)
+           for lang, lm in model.languages.items()}
     return AnswerModel(out, model.provenance)

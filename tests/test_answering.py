@@ -267,10 +267,12 @@ def test_decide_orders_the_three_labels():
     assert [decide(lm, p) for p in (0.1, 0.6, 0.9)] == ["high", "low", "abstain"]
 
 
-def test_a_question_far_from_the_document_is_never_answered_with_confidence():
+def test_a_question_far_from_the_document_is_withheld():
     lm = LanguageModel(None, None, abstain_at=0.8, hedge_at=0.5, second_margin=1.0, confident_cos=0.8)
     assert decide(lm, 0.1, line_cos=0.85) == "high"
-    assert decide(lm, 0.1, line_cos=0.75) == "low"  # as unsure as a weak answer, but still shown
+    assert decide(lm, 0.6, line_cos=0.85) == "low"
+    # farther from the document than every answerable gold question: off topic, whatever p says
+    assert decide(lm, 0.1, line_cos=0.75) == "abstain"
     assert decide(lm, 0.9, line_cos=0.75) == "abstain"
 
 

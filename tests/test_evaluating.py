@@ -239,5 +239,5 @@ def test_real_retrieval_only_eval_on_dev(tmp_path, real_assistant):
     metrics = run_eval(gold, real_assistant.retriever, None, mode="hybrid", split="dev",
                        retrieval_only=True, out_dir=tmp_path, progress=False)
     a = metrics["modes"]["hybrid"]["all"]["answerable"]
-    assert a["n"] == 115
+    assert a["n"] == 248
     assert a["hit@10"] >= 0.8
