@@ -8,6 +8,7 @@ import re
 
 from qa.confidence import ACRONYM, fold, has_content
 from qa.features import Candidate, Question, line_terms
+from qa.span_names import spelled_in
 from qa.spans import Span, table_cells
 from qa.text import ASIDE, around_span
 
@@ -120,6 +121,8 @@ def asks_for(span: Span, question: Question) -> bool:
         return False  # a number is asked only as written: 「何年」 does not name 10年
     if any(w.lower() in fold(span.text) for w in ACRONYM.findall(question.text)):
         return True  # 「台湾TSMC」 is the TSMC the question asks about, not its answer
+    if ACRONYM.fullmatch(span.text.strip()) and spelled_in(span.text, question.text):
+        return True  # "cross-border privacy rules" asks about CBPR, not for it
     named = set(question.terms)
     content = [t for t in line_terms(span.text) if has_content([t])]
     return bool(content) and all(t in named for t in content)

@@ -287,9 +287,30 @@ def expansion_spans(text: str, acronym: str) -> list[Span]:
             start, end = index[a], index[b - 1] + 1
             if text[start:end].strip():
                 out.append(Span("name", text[start:end], start, end, None, "expansion"))
-    letters = re.sub(r"[^A-Z0-9]", "", unicodedata.normalize("NFKC", acronym).upper())
     for latin in _latin_spans(text):  # Data Free Flow with Trust, wherever it stands: DFFT
-        words = [w for w in re.split(r"[\s\-]+", latin.text) if w and w.lower() not in _SMALL_WORDS]
-        if len(words) > 1 and "".join(w[0] for w in words).upper() == letters:
+        if _initials(latin.text) == _letters(acronym) and len(_content_words(latin.text)) > 1:
             out.append(Span("name", latin.text, latin.start, latin.end, None, "expansion"))
     return list({(s.start, s.end): s for s in out}.values())
+
+
+def _letters(acronym: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", unicodedata.normalize("NFKC", acronym).upper())
+
+
+def _content_words(latin: str) -> list[str]:
+    return [w for w in re.split(r"[\s\-]+", latin) if w and w.lower() not in _SMALL_WORDS]
+
+
+def _initials(latin: str) -> str:
+    return "".join(w[0] for w in _content_words(latin)).upper()
+
+
+def spelled_in(acronym: str, text: str) -> bool:
+    """Whether consecutive words of ``text`` (small words skipped) spell ``acronym`` out:
+    "cross-border privacy rules" spells CBPR, so a question written so names CBPR. Three letters
+    at least: two words' initials (EC, US) match too often by chance."""
+    letters = _letters(acronym)
+    words = _content_words(re.sub(r"[^A-Za-z0-9\s\-]", " ", unicodedata.normalize("NFKC", text)))
+    heads = "".join(w[0] for w in words).upper()
+    return len(letters) >= 3 and letters.isalpha() and letters in heads and any(
+        "".join(w[0] for w in words[i:i + len(letters)]).upper() == letters for i in range(len(words)))

@@ -765,3 +765,17 @@ def test_a_line_holding_only_the_question_s_figure_leaves_the_short_answer_to_th
     q = Question(question, "ja", ["環境", "計測", "機器"], None, answer_type(question, "ja"))
     heading, listed = candidates(q, [hit], _lines(p), IDF)
     assert listed.spans and answering_span(heading, [heading, listed], q) == (heading, None)
+
+
+def test_an_acronym_the_question_spells_out_is_asked_about_not_an_answer():
+    from qa.span_choice import asks_for
+    from qa.span_names import name_spans, spelled_in
+
+    line = "第三者であるCBPR認証団体が各事業者に対して審査・認証を行う（日本はJIPDEC）"
+    spans = {s.text: s for s in name_spans(line)}
+    question = "Which organisation audits and certifies companies for APEC cross-border privacy rules?"
+    q = Question(question, "en", ["認証", "団体"], None, answer_type(question, "en"))
+    assert asks_for(spans["CBPR"], q) and not asks_for(spans["JIPDEC"], q)
+    assert spelled_in("DFFT", "What is Data Free Flow with Trust?")  # small words skipped
+    assert not spelled_in("CBPR", "cross-border rules")  # a run of initials, in order
+    assert not spelled_in("EC", "electronic commerce")  # two initials match too often by chance
