@@ -311,6 +311,4 @@ def spelled_in(acronym: str, text: str) -> bool:
     at least: two words' initials (EC, US) match too often by chance."""
     letters = _letters(acronym)
     words = _content_words(re.sub(r"[^A-Za-z0-9\s\-]", " ", unicodedata.normalize("NFKC", text)))
-    heads = "".join(w[0] for w in words).upper()
-    return len(letters) >= 3 and letters.isalpha() and letters in heads and any(
-        "".join(w[0] for w in words[i:i + len(letters)]).upper() == letters for i in range(len(words)))
+    return len(letters) >= 3 and letters.isalpha() and letters in "".join(w[0] for w in words).upper()

@@ -155,8 +155,8 @@ def write_lines(path: Path, objs: list) -> Path:
 
 
 def never_abstaining(model):
-    """``model`` with its abstention thresholds out of reach: every question is answered (the
-    fake embedder's cosines are not calibrated like e5's)."""
+    """``model`` with its abstention thresholds and off-topic guard out of reach: every question
+    is answered (the fake embedder's cosines are not calibrated like e5's)."""
     from dataclasses import replace
 
     from qa.answer_model import AnswerModel
