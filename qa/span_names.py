@@ -310,5 +310,5 @@ def spelled_in(acronym: str, text: str) -> bool:
     "cross-border privacy rules" spells CBPR, so a question written so names CBPR. Three letters
     at least: two words' initials (EC, US) match too often by chance."""
     letters = _letters(acronym)
-    words = _content_words(re.sub(r"[^A-Za-z0-9\s\-]", " ", unicodedata.normalize("NFKC", text)))
-    return len(letters) >= 3 and letters.isalpha() and letters in "".join(w[0] for w in words).upper()
+    words = re.sub(r"[^A-Za-z0-9\s\-]", " ", unicodedata.normalize("NFKC", text))
+    return len(letters) >= 3 and letters.isalpha() and letters in _initials(words)
