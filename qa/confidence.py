@@ -153,7 +153,8 @@ def question_features(question: Question, signals: Signals, ranked: list[Candida
     second = float(scores[order[1]]) if len(order) > 1 else best - 1.0
     expects = expects_span(question.answer_type)
     top = ranked[int(order[0])] if len(order) else None
-    best_text = f"{top.passage.title} {top.passage.text}" if top else ""
+    # a table row is read with its column header ("(%) 2020年 2021年"), which may sit in the passage above
+    best_text = f"{top.passage.title} {top.header_text} {top.passage.text}" if top else ""
     values = {
         "top_cos": cos[0], "cos_margin": cos[0] - cos[1], "sentence_cos": signals.sentence_cos,
         "missing_idf": missing_idf(question.term_groups, signals.top_terms, idf),

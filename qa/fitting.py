@@ -1,4 +1,4 @@
-"""Fitting the answer model on the gold set (``qa fit``): per language, a pairwise logistic
+"""Fitting the answer model on the gold set (``qa fit``): per language, a listwise (softmax)
 line ranker and a logistic abstention model, with thresholds and settings chosen on
 cross-validated predictions; folds are grouped by slide, so no fold sees its own slide.
 
@@ -31,7 +31,6 @@ MAX_HEDGED = 0.5  # hedge at most this share of answerable questions' answers (C
 # confident only as close to the document as the least close answerable gold question (the cosine
 # of the best line in the whole document): a question farther away than all of them is off topic
 CONFIDENT_QUANTILE = 0.0
-NEGATIVES_PER_POSITIVE = 20
 
 
 @dataclass
@@ -78,25 +77,40 @@ def _standardiser(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(axis=0), np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
 
 
-def fit_ranker(examples: Sequence[Example], c: float, seed: int = 0) -> LinearModel:
-    """Pairwise logistic regression (a RankSVM-style ranker): for each question, the lines
-    holding an answer key against the others; standardised features, no intercept."""
-    from sklearn.linear_model import LogisticRegression
+def fit_ranker(examples: Sequence[Example], c: float) -> LinearModel:
+    """A listwise (softmax) line ranker: for each question, the log-probability that its lines
+    holding an answer key win a softmax over all its lines, maximised with an L2 penalty
+    (sklearn's convention: ``c`` times the summed loss plus half the squared weights);
+    standardised features, no intercept. It targets the one line the answer quotes; the pairwise
+    ranker it replaced weighed every pair alike (eval/README "Round 12": English top line
+    0.590 -> 0.621 over five reshuffles, Japanese 0.721 both)."""
+    from scipy.optimize import minimize
 
-    rng = np.random.default_rng(seed)
     usable = [e for e in examples if e.labels.any() and not e.labels.all()]
     mean, scale = _standardiser(np.concatenate([_x(e) for e in usable]))
-    diffs = []
-    for e in usable:
-        x = (_x(e) - mean) / scale
-        pos, neg = np.flatnonzero(e.labels), np.flatnonzero(~e.labels)
-        for p in pos:
-            for n in rng.choice(neg, size=min(len(neg), NEGATIVES_PER_POSITIVE), replace=False):
-                diffs.append(x[p] - x[n])
-    d = np.array(diffs)
-    model = LogisticRegression(C=c, fit_intercept=False, max_iter=5000)
-    model.fit(np.vstack([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))])
-    return LinearModel(FEATURES, mean, scale, model.coef_[0])
+    lists = [((_x(e) - mean) / scale, e.labels) for e in usable]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = 0.5 * float(w @ w), w.copy()
+        for x, won in lists:
+            s = x @ w
+            p_all, p_won = _softmax(s), _softmax(s[won])
+            total -= c * (_logsumexp(s[won]) - _logsumexp(s))
+            grad -= c * (p_won @ x[won] - p_all @ x)
+        return total, grad
+
+    w = minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B").x
+    return LinearModel(FEATURES, mean, scale, w)
+
+
+def _logsumexp(s: np.ndarray) -> float:
+    top = float(s.max())
+    return top + float(np.log(np.exp(s - top).sum()))
+
+
+def _softmax(s: np.ndarray) -> np.ndarray:
+    e = np.exp(s - s.max())
+    return e / e.sum()
 
 
 def _x(e: Example) -> np.ndarray:

@@ -122,8 +122,9 @@ def test_english_answer_is_framed_in_english_with_japanese_evidence(assistant):
 
 
 def test_out_of_scope_questions_abstain_with_closest_passages(assistant):
-    # (English off-topic questions in everyday words may be hedged instead: test_bridge_real)
-    ans = assistant.ask("Who won the 2022 World Cup?")
+    # (English off-topic questions in everyday words may be hedged instead, "Who won the 2022 World
+    # Cup?" among them since round 12: test_bridge_real)
+    ans = assistant.ask("How do I bake sourdough bread?")
     assert ans.abstained and ans.answer == NO_ANSWER["en"]
     assert ans.passages and not ans.citations
     ja = assistant.ask("源氏物語の作者は誰ですか。")
