@@ -67,6 +67,9 @@ class LanguageModel:
     # a question farther from the document (the cosine of its best line) than every answerable
     # gold question is off topic: withheld
     confident_cos: float = 0.0
+    # a question more of whose words the document never uses than any answerable gold question's
+    # (``untranslated_share``) is off topic too: withheld
+    max_untranslated: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ class AnswerModel:
                 "languages": {lang: {"ranker": m.ranker.to_json(), "abstention": m.abstention.to_json(),
                                      "abstain_at": round(m.abstain_at, 6), "hedge_at": round(m.hedge_at, 6),
                                      "second_margin": round(m.second_margin, 6),
-                                     "confident_cos": round(m.confident_cos, 6)}
+                                     "confident_cos": round(m.confident_cos, 6),
+                                     "max_untranslated": round(m.max_untranslated, 6)}
                               for lang, m in sorted(self.languages.items())}}
 
     @classmethod
@@ -95,7 +99,7 @@ class AnswerModel:
                 LinearModel.from_json(m["ranker"], FEATURES),
                 LinearModel.from_json(m["abstention"], QUESTION_FEATURES),
                 float(m["abstain_at"]), float(m["hedge_at"]), float(m["second_margin"]),
-                float(m.get("confident_cos", 0.0)))
+                float(m.get("confident_cos", 0.0)), float(m.get("max_untranslated", 1.0)))
         if "ja" not in languages:
             raise ValueError("no Japanese model")
         return cls(languages, data.get("provenance", {}))

@@ -124,11 +124,13 @@ def lead_scores(g: Gathered, ranker, spelled: dict[int, Span] | None = None) -> 
     return demote_fragments(g.candidates, scores, q)
 
 
-def decide(lm: LanguageModel, p_unanswerable: float, line_cos: float = 1.0) -> str:
+def decide(lm: LanguageModel, p_unanswerable: float, line_cos: float = 1.0, untranslated: float = 0.0) -> str:
     """Withheld, hedged or confident. A question whose best line in the whole document is less
-    close to it than every answerable gold question's (``confident_cos``) is off the document's
-    topic and withheld: no answerable question, gold or new, lies there (eval/README "Round 11")."""
-    if p_unanswerable >= lm.abstain_at or line_cos < lm.confident_cos:
+    close to it than every answerable gold question's (``confident_cos``), or more of whose words
+    the document never uses (``max_untranslated``), is off the document's topic and withheld: no
+    answerable question, gold or new, lies there (eval/README "Round 11", "Round 12")."""
+    off_topic = line_cos < lm.confident_cos or untranslated > lm.max_untranslated
+    if p_unanswerable >= lm.abstain_at or off_topic:
         return "abstain"
     return "low" if p_unanswerable >= lm.hedge_at else "high"
 
@@ -326,7 +328,7 @@ def extract(g: Gathered, model: AnswerModel, lexicon=None, doc_year: int | None 
     spelled = spelled_out(g.candidates, acronym, q.language) if acronym else {}
     scores = lead_scores(g, lm.ranker, spelled)
     p = probability(lm.abstention, question_features(q, g.signals, g.candidates, scores, g.idf))
-    label = decide(lm, p, g.signals.sentence_cos)
+    label = decide(lm, p, g.signals.sentence_cos, g.signals.untranslated)
     if acronym and not spelled:
         label = "abstain"  # asked what RCEP stands for, and no line the search found spells it out
     if label == "abstain":

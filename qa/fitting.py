@@ -162,12 +162,16 @@ def top_line_accuracy(examples: Sequence[Example], rankers: Sequence[LinearModel
     return sum(ok) / len(ok) if ok else 0.0
 
 
-def thresholds(p: np.ndarray, unanswerable: np.ndarray, wrong: np.ndarray) -> tuple[float, float]:
+def thresholds(p: np.ndarray, unanswerable: np.ndarray, wrong: np.ndarray,
+               guarded: np.ndarray | None = None) -> tuple[float, float]:
     """``abstain_at``: the lowest P(unanswerable) that abstains on at most 5% of answerable
-    questions; ``hedge_at``: below it, where answers become more likely wrong (or unanswerable)
-    than right, so "low confidence" means "more likely wrong than right"."""
-    answerable = np.sort(p[~unanswerable])
-    k = int(np.floor(MAX_FALSE_ABSTENTION * len(answerable)))
+    questions, those the off-topic guards withhold whatever P says (``guarded``) counted in;
+    ``hedge_at``: below it, where answers become more likely wrong (or unanswerable) than right,
+    so "low confidence" means "more likely wrong than right"."""
+    guarded = np.zeros(len(p), bool) if guarded is None else guarded
+    answerable = np.sort(p[~unanswerable & ~guarded])
+    budget = int(np.floor(MAX_FALSE_ABSTENTION * int((~unanswerable).sum())))
+    k = max(budget - int((~unanswerable & guarded).sum()), 0)
     abstain_at = float(answerable[-k - 1] + 1e-6) if len(answerable) > k else 1.0
     kept = p < abstain_at
     bad = (wrong | unanswerable)[kept]
@@ -197,13 +201,31 @@ def language_model(examples: Sequence[Example], c: float, models, margin: float
     first = [_answer(e, LanguageModel(r, a, 1.1, 1.1, margin)) for e, (r, a) in zip(examples, models)]
     wrong = np.array([not answer_correct(x.answer, False, e.item.answer_keys, True)
                       for e, x in zip(examples, first)])
-    abstain_at, hedge_at = thresholds(p, unanswerable, wrong)
     confident = confident_cos(examples)
-    answers = [_answer(e, LanguageModel(r, a, abstain_at, hedge_at, margin, confident))
-               for e, (r, a) in zip(examples, models)]
+    unknown = held_out_untranslated(examples, models)
+    guarded = np.array([e.gathered.signals.sentence_cos < confident or e.gathered.signals.untranslated > most
+                        for e, most in zip(examples, unknown)])
+    abstain_at, hedge_at = thresholds(p, unanswerable, wrong, guarded)
+    answers = [_answer(e, LanguageModel(r, a, abstain_at, hedge_at, margin, confident, most))
+               for e, (r, a), most in zip(examples, models, unknown)]
     ranker = fit_ranker(examples, c)
-    final = LanguageModel(ranker, fit_abstention(examples, ranker), abstain_at, hedge_at, margin, confident)
+    final = LanguageModel(ranker, fit_abstention(examples, ranker), abstain_at, hedge_at, margin, confident,
+                          max_untranslated(examples))
     return final, {"answers": answers, "p": p}
+
+
+def max_untranslated(examples: Sequence[Example]) -> float:
+    """The largest share of words unknown to the document (``untranslated_share``) among the
+    answerable questions: beyond it a question is off topic and withheld."""
+    return max((e.gathered.signals.untranslated for e in examples if e.item.answerable), default=1.0)
+
+
+def held_out_untranslated(examples: Sequence[Example], models) -> list[float]:
+    """For each example, ``max_untranslated`` over the folds that did not hold it (the examples
+    answered by the same fitted pair were held out together), so the cross-validated answers
+    meet a threshold they did not set."""
+    fold = [id(pair[0]) for pair in models]
+    return [max_untranslated([x for x, f in zip(examples, fold) if f != mine]) for mine in fold]
 
 
 def confident_cos(examples: Sequence[Example]) -> float:

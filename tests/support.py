@@ -155,12 +155,12 @@ def write_lines(path: Path, objs: list) -> Path:
 
 
 def never_abstaining(model):
-    """``model`` with its abstention thresholds and off-topic guard out of reach: every question
+    """``model`` with its abstention thresholds and off-topic guards out of reach: every question
     is answered (the fake embedder's cosines are not calibrated like e5's)."""
     from dataclasses import replace
 
     from qa.answer_model import AnswerModel
 
-    out = {lang: replace(lm, abstain_at=2.0, hedge_at=2.0, confident_cos=-1.0)
+    out = {lang: replace(lm, abstain_at=2.0, hedge_at=2.0, confident_cos=-1.0, max_untranslated=2.0)
            for lang, lm in model.languages.items()}
     return AnswerModel(out, model.provenance)

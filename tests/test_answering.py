@@ -101,10 +101,14 @@ def test_linear_model_round_trips_and_refuses_other_features(tmp_path):
     lm = LinearModel(FEATURES, np.zeros(n), np.ones(n), np.arange(n, dtype=float))
     ab = LinearModel(QUESTION_FEATURES, np.zeros(len(QUESTION_FEATURES)), np.ones(len(QUESTION_FEATURES)),
                      np.zeros(len(QUESTION_FEATURES)), -1.0)
-    model = AnswerModel({"ja": LanguageModel(lm, ab, 0.9, 0.5, 1.0, 0.81)}, {"note": "test"})
+    model = AnswerModel({"ja": LanguageModel(lm, ab, 0.9, 0.5, 1.0, 0.81, 0.4)}, {"note": "test"})
     path = save_model(model, tmp_path / "m.json")
     back = load_model(path)
-    assert back.for_language("ja").confident_cos == 0.81
+    assert back.for_language("ja").confident_cos == 0.81 and back.for_language("ja").max_untranslated == 0.4
+    older = json.loads(path.read_text())
+    del older["languages"]["ja"]["max_untranslated"]  # a file written before the guard: it never fires
+    (tmp_path / "old.json").write_text(json.dumps(older))
+    assert load_model(tmp_path / "old.json").for_language("ja").max_untranslated == 1.0
     assert np.allclose(back.for_language("en").ranker.coef, lm.coef)  # English falls back to ja
     data = json.loads(path.read_text())
     data["languages"]["ja"]["ranker"]["features"] = ["cos"]
@@ -276,6 +280,27 @@ def test_a_question_far_from_the_document_is_withheld():
     assert decide(lm, 0.9, line_cos=0.75) == "abstain"
 
 
+def test_a_question_in_words_the_document_never_uses_is_withheld():
+    from types import SimpleNamespace
+
+    from qa.fitting import held_out_untranslated, max_untranslated
+
+    lm = LanguageModel(None, None, abstain_at=0.8, hedge_at=0.5, second_margin=1.0, max_untranslated=0.5)
+    assert decide(lm, 0.1, untranslated=0.5) == "high"  # as unknown as the most unknown answerable one
+    assert decide(lm, 0.1, untranslated=0.75) == "abstain"  # 東京の明日の天気: three words in four unknown
+
+    def example(share: float, answerable: bool = True):
+        gathered = SimpleNamespace(signals=SimpleNamespace(untranslated=share))
+        return SimpleNamespace(item=SimpleNamespace(answerable=answerable), gathered=gathered)
+
+    examples = [example(0.2), example(0.5), example(0.9, answerable=False), example(0.1)]
+    assert max_untranslated(examples) == 0.5  # unanswerable questions do not set it
+    folds = [("fold a", None), ("fold b", None)]
+    models = [folds[0], folds[1], folds[0], folds[1]]
+    # each example meets the largest share of the answerable examples of the other fold
+    assert held_out_untranslated(examples, models) == [0.5, 0.2, 0.5, 0.2]
+
+
 def test_thresholds_abstain_on_at_most_five_percent_of_answerable():
     rng = np.random.default_rng(0)
     p = np.r_[rng.uniform(0, 0.6, 100), rng.uniform(0.4, 1.0, 30)]
@@ -285,6 +310,21 @@ def test_thresholds_abstain_on_at_most_five_percent_of_answerable():
     assert (p[:100] >= abstain_at).mean() <= 0.05
     assert (p[100:] >= abstain_at).mean() > 0.3
     assert hedge_at <= abstain_at
+
+
+def test_answerable_questions_the_guards_withhold_count_against_the_five_percent():
+    rng = np.random.default_rng(0)
+    p = np.r_[rng.uniform(0, 0.6, 100), rng.uniform(0.4, 1.0, 30)]
+    unanswerable = np.r_[np.zeros(100, bool), np.ones(30, bool)]
+    wrong = np.zeros(130, bool)
+    guarded = np.zeros(130, bool)
+    guarded[:3] = True  # three answerable questions an off-topic guard withholds anyway
+    abstain_at, _ = thresholds(p, unanswerable, wrong, guarded)
+    assert ((p[:100] >= abstain_at) | guarded[:100]).sum() <= 5
+    assert abstain_at > thresholds(p, unanswerable, wrong)[0]  # fewer left to withhold by P
+    guarded[:10] = True  # the guards alone exceed the budget: P withholds no answerable one
+    abstain_at, _ = thresholds(p, unanswerable, wrong, guarded)
+    assert not (p[:100][~guarded[:100]] >= abstain_at).any()
 
 
 def test_choose_lines_adds_a_second_line_only_for_lists():
