@@ -173,7 +173,7 @@ def thresholds(p: np.ndarray, unanswerable: np.ndarray, wrong: np.ndarray,
     budget = int(np.floor(MAX_FALSE_ABSTENTION * int((~unanswerable).sum())))
     k = max(budget - int((~unanswerable & guarded).sum()), 0)
     abstain_at = float(answerable[-k - 1] + 1e-6) if len(answerable) > k else 1.0
-    kept = p < abstain_at
+    kept = (p < abstain_at) & ~guarded  # the answers shown
     bad = (wrong | unanswerable)[kept]
     # never hedge more than half of the answers to questions the document does answer: where
     # the signal is weak (English) the crossing is unstable, and hedging everything helps nobody

@@ -4,6 +4,7 @@ faults a user meets (unreachable server, missing collection, wrong store, wrong 
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 import threading
@@ -43,9 +44,12 @@ def milvus_env(monkeypatch, tmp_path):
     _release(uri)
     assert psutil.Process().children(recursive=True) == []  # milvus-lite 3 runs in process
     # its server threads wind down after the release (grpc may keep a poller); a busy 2-core
-    # machine can take seconds, so the wait is long and ends as soon as they are gone
+    # machine can take seconds, so the wait is long and ends as soon as they are gone. The grpc
+    # server's idle ThreadPoolExecutor workers exit only once their executor is collected (a CI
+    # run kept three for the whole minute): collect while waiting
     deadline = time.monotonic() + 60
     while threading.active_count() > threads + 2 and time.monotonic() < deadline:
+        gc.collect()
         time.sleep(0.05)
     assert threading.active_count() <= threads + 2, [t.name for t in threading.enumerate()]
 
