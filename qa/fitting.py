@@ -85,6 +85,7 @@ def fit_ranker(examples: Sequence[Example], c: float) -> LinearModel:
     ranker it replaced weighed every pair alike (eval/README "Round 12": English top line
     0.590 -> 0.621 over five reshuffles, Japanese 0.721 both)."""
     from scipy.optimize import minimize
+    from scipy.special import logsumexp, softmax
 
     usable = [e for e in examples if e.labels.any() and not e.labels.all()]
     mean, scale = _standardiser(np.concatenate([_x(e) for e in usable]))
@@ -94,23 +95,13 @@ def fit_ranker(examples: Sequence[Example], c: float) -> LinearModel:
         total, grad = 0.5 * float(w @ w), w.copy()
         for x, won in lists:
             s = x @ w
-            p_all, p_won = _softmax(s), _softmax(s[won])
-            total -= c * (_logsumexp(s[won]) - _logsumexp(s))
+            p_all, p_won = softmax(s), softmax(s[won])
+            total -= c * (logsumexp(s[won]) - logsumexp(s))
             grad -= c * (p_won @ x[won] - p_all @ x)
         return total, grad
 
     w = minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B").x
     return LinearModel(FEATURES, mean, scale, w)
-
-
-def _logsumexp(s: np.ndarray) -> float:
-    top = float(s.max())
-    return top + float(np.log(np.exp(s - top).sum()))
-
-
-def _softmax(s: np.ndarray) -> np.ndarray:
-    e = np.exp(s - s.max())
-    return e / e.sum()
 
 
 def _x(e: Example) -> np.ndarray:
