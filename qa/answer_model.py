@@ -71,6 +71,11 @@ class LanguageModel:
     # (``untranslated_share``) is off topic too: withheld
     max_untranslated: float = 1.0
 
+    def off_topic(self, line_cos: float, untranslated: float) -> bool:
+        """Farther from the document, or in more words it never uses, than every answerable gold
+        question: no answerable question, gold or new, lies there (eval/README Rounds 11, 12)."""
+        return line_cos < self.confident_cos or untranslated > self.max_untranslated
+
 
 @dataclass(frozen=True)
 class AnswerModel:

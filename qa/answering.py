@@ -125,12 +125,9 @@ def lead_scores(g: Gathered, ranker, spelled: dict[int, Span] | None = None) -> 
 
 
 def decide(lm: LanguageModel, p_unanswerable: float, line_cos: float = 1.0, untranslated: float = 0.0) -> str:
-    """Withheld, hedged or confident. A question whose best line in the whole document is less
-    close to it than every answerable gold question's (``confident_cos``), or more of whose words
-    the document never uses (``max_untranslated``), is off the document's topic and withheld: no
-    answerable question, gold or new, lies there (eval/README "Round 11", "Round 12")."""
-    off_topic = line_cos < lm.confident_cos or untranslated > lm.max_untranslated
-    if p_unanswerable >= lm.abstain_at or off_topic:
+    """Withheld, hedged or confident; an off-topic question (``LanguageModel.off_topic``: its best
+    line's cosine, its share of words unknown to the document) is withheld."""
+    if p_unanswerable >= lm.abstain_at or lm.off_topic(line_cos, untranslated):
         return "abstain"
     return "low" if p_unanswerable >= lm.hedge_at else "high"
 

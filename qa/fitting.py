@@ -10,7 +10,7 @@ scikit-learn is needed here only, never at answering time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -193,12 +193,13 @@ def language_model(examples: Sequence[Example], c: float, models, margin: float
     wrong = np.array([not answer_correct(x.answer, False, e.item.answer_keys, True)
                       for e, x in zip(examples, first)])
     confident = confident_cos(examples)
-    unknown = held_out_untranslated(examples, models)
-    guarded = np.array([e.gathered.signals.sentence_cos < confident or e.gathered.signals.untranslated > most
-                        for e, most in zip(examples, unknown)])
+    guards = [LanguageModel(r, a, 1.1, 1.1, margin, confident, most)
+              for (r, a), most in zip(models, held_out_untranslated(examples, models))]
+    guarded = np.array([lm.off_topic(e.gathered.signals.sentence_cos, e.gathered.signals.untranslated)
+                        for e, lm in zip(examples, guards)])
     abstain_at, hedge_at = thresholds(p, unanswerable, wrong, guarded)
-    answers = [_answer(e, LanguageModel(r, a, abstain_at, hedge_at, margin, confident, most))
-               for e, (r, a), most in zip(examples, models, unknown)]
+    answers = [_answer(e, replace(lm, abstain_at=abstain_at, hedge_at=hedge_at))
+               for e, lm in zip(examples, guards)]
     ranker = fit_ranker(examples, c)
     final = LanguageModel(ranker, fit_abstention(examples, ranker), abstain_at, hedge_at, margin, confident,
                           max_untranslated(examples))
