@@ -101,8 +101,12 @@ _DESCRIBED_JA = re.compile(r"目標|目指|目的|内容|対策|役割|課題|�
                            r"原因|要因|影響|意義|特徴|効果|懸念|問題点|仕組み")
 _LIST_NOUN_JA = re.compile(r"(?:分野|品目|項目|国々|措置|例|施策|取組|対象|柱|原則)(?:は|として|には)")
 
+# "What is the (GDP) share of …", "What was the value of …": the measure noun says what is asked
+_WHAT_IS_THE = r"\bwhat (?:is|was|are|were|will be) (?:the |its |their )?(?:[\w-]+'s )?(?:[\w-]+ ){0,2}"
+
 _EN_RULES = _rules([
     ("percentage", [r"\bwhat (?:share|percentage|proportion|percent|fraction)\b",
+                    rf"{_WHAT_IS_THE}(?:share|proportion|fraction)\b",
                     r"\bpercent|\b(?:rate|ratio)\b",
                     r"\bhow much (?:[\w'-]+ ){0,8}(?:grow|shrink|rise|fall|increase|decrease|decline)",
                     r"\bgrowth (?:rate|forecast)|\bwhat (?:real )?(?:gdp )?growth",
@@ -110,12 +114,14 @@ _EN_RULES = _rules([
                     r"\b(?:forecast|project|expect|estimate)\w* (?:[\w'-]+ ){0,5}growth\b",
                     r"\bhow much of (?:[\w'-]+ ){0,8}(?:account|make up|represent|cover|occup|compris)"]),
     ("amount", [r"\bhow (?:much|large|big)\b|\bsize of\b|\bwhat (?:amount|sum|budget|size)\b",
+                rf"{_WHAT_IS_THE}(?:amount|value|scale|sum) of\b",
                 r"\bcost\b|\bworth\b|\bin (?:dollars|yen|euros|pounds)\b|\b(?:surplus|deficit|budget)\b",
                 r"\bhow many (?:\w+ )?(?:dollars|yen|euros|pounds|yuan)\b"]),
     ("count", [r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bpopulation\b"]),
     ("year", [r"\b(?:what|which|in what|from which|from what) years?\b"]),
     ("date", [r"^when\b|\b(?:and|or|since|by|until|from) when\b|,\s*when\b|\bwhen\s*\?",
               r"\b(?:what|which|on what) (?:date|month|day|time|period)\b",
+              rf"{_WHAT_IS_THE}(?:date|day|month)\b",
               r"\bhow long\b|\btime frame\b|\bdeadline\b"]),
     ("list", [r"^(?:list|name|give|enumerate)\b|\bname (?:some|the|three|two|four|all)\b",
               r"\bgive (?:some )?examples?\b", r"\bwhat are the (?:two|three|four|five|six|seven|\d+|main)\b",

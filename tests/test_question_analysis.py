@@ -69,6 +69,14 @@ EN_CASES = [
     ("How many billion dollars does the fund hold?", "amount", "ドル"),
     ("How much, in euros, is the Recovery and Resilience Facility?", "amount", "ユーロ"),
     ("What share of world GDP does RCEP cover?", "percentage", "%"),
+    # "what is the <measure> of": the measure noun says what is asked, not "what is"
+    ("What is the GDP share of RCEP members in the world?", "percentage", "%"),
+    ("What was Japan's share of exports to China?", "percentage", "%"),
+    ("What is the value of the American Jobs Plan?", "amount", ""),
+    ("What is the scale of Japan's green fund?", "amount", ""),
+    ("What was the signing date of RCEP?", "date", ""),
+    ("What are the values Japan shares with the US?", "definition", ""),  # values: no measure
+    ("What is the value chain strategy?", "definition", ""),
     ("What growth rate did the IMF forecast for China in 2021?", "percentage", "%"),
     ("By how much did the euro area economy shrink in 2020?", "percentage", "%"),
     ("the FTA coverage ratio?", "percentage", "%"),
