@@ -22,6 +22,13 @@ JA_CASES = [
     ("国産化目標は何割ですか。", "percentage", "%"),
     ("エネルギー需要は2040年までにどれくらい増加しますか。", "percentage", "%"),  # like "how much grow"
     ("RCEPに参加している国を教えてください", "place", ""),
+    # a request whose object is the noun asked about: typed like 「…の見通しは？」
+    ("中国の成長率の見通しを教えてください", "percentage", "%"),
+    ("英国がCPTPPに加入申請した日を教えて", "date", ""),
+    ("CBAMの導入時期を教えて下さい。", "date", ""),
+    ("ASEANの人口を教えてください。", "count", ""),
+    ("J-Bridgeについて教えてください", "definition", ""),
+    ("半導体戦略の内容を教えてください", "definition", ""),
     ("2050年の目標は", "definition", ""),
     ("輸出はどのくらい減少しましたか。", "percentage", "%"),
     ("中国は半導体にどれくらいの規模の投資をしましたか", "amount", ""),
