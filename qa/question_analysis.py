@@ -133,7 +133,8 @@ _EN_RULES = _rules([
     ("place", [r"\bwhere\b",
                r"\bwhich (?:[\w-]+ ){0,2}(?:city|country|countries|region|place|location|state|province)"
                r"(?![\w-])",
-               r"^tell me (?:the |which )?(?:[\w-]+ ){0,3}(?:countries|nations|cities|regions|members)\b",
+               r"^tell me (?!how )(?:the |which )?(?:[\w-]+ ){0,3}"
+               r"(?:countries|nations|cities|regions|members)\b",
                r"\bin what (?:city|country)\b"]),
     ("name", [r"\bwho\b|\bwhom\b|\bwhat is (?:the )?name\b|\bwhat (?:is|was|are) .*\bcalled\b",
               r"\bstand for\b|\btitle\b",
@@ -148,9 +149,16 @@ _EN_RULES = _rules([
                     r"\bhow (?:does|do|did|is|are|was)\b|\bwhy\b|\bpurpose\b|\bexplain\b|\bmean\b|\bwhat\b",
                     r"^(?:tell me|describe|explain|summari[sz]e)\b"]),
 ])
+# a polite frame around the question: what follows it is the question
+_POLITE_EN = re.compile(r"^(?:please,? )?(?:(?:could|can|would|will) you (?:please )?"
+                        r"(?=tell|explain|list|name|describe|give|say|let)|do you know,? |"
+                        r"i(?:'d| would) like to know,? |i want to know,? |i wonder,? )?"
+                        r"(?:(?:tell|let) me (?:know )?"
+                        r"(?=(?:how|when|where|which|who|whom|what|why|whether|if)\b))?")
 _EN_YESNO = re.compile(r"^(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|should)\b")
 _EN_NOUN_Q = _rules([
-    ("percentage", [r"\b(?:rate|share|percentage|ratio)\??$"]),
+    ("percentage", [r"\b(?:rate|share|percentage|ratio)\??$",
+                    r"^the (?:[\w-]+ ){0,2}(?:share|proportion|percentage|rate|ratio) of\b"]),
     ("amount", [r"\b(?:size|amount|budget|cost|value)\b.*\??$"]),
     ("count", [r"\bnumber\b.*\??$"]),
     ("date", [r"\b(?:date|deadline|timing)\b.*\??$"]),
@@ -269,6 +277,10 @@ def _english(q: str) -> AnswerType:
     """The earliest specific cue wins ("Which source ... growth forecasts" is a name, "Where and when"
     a place); the generic what/how/why rule (definition) only when no specific cue matched."""
     low = re.sub(r"\b(what|who|where|when|how)'s\b", r"\1 is", q.lower().replace("’", "'").strip())
+    asked = _POLITE_EN.sub("", low, count=1)  # "Could you tell me when …" asks when, not yes or no
+    if asked != low and re.match(r"(?:if|whether)\b", asked):  # "Do you know if RCEP has …?"
+        return AnswerType("yesno", cue=asked.split()[0])
+    low = asked
     wh = re.search(r"\b(?:what|when|where|which|who|whom|whose|why|how)\b", low)
     if _EN_YESNO.match(low) and not (wh and wh.start() < 12):
         return AnswerType("yesno", cue=_EN_YESNO.match(low).group())

@@ -84,6 +84,19 @@ EN_CASES = [
     ("What was the signing date of RCEP?", "date", ""),
     ("What are the values Japan shares with the US?", "definition", ""),  # values: no measure
     ("What is the value chain strategy?", "definition", ""),
+    # a polite frame: what follows it is the question, not a yes/no one
+    ("Could you tell me how many countries China sent vaccines to?", "count", "か国"),
+    ("Can you tell me when RCEP was signed?", "date", ""),
+    ("Do you know the size of the American Jobs Plan?", "amount", ""),
+    ("Do you know who chairs the steel forum?", "name", ""),
+    ("I'd like to know when the UK applied to join the CPTPP.", "date", ""),
+    ("I want to know the share of Japan's trade covered by FTAs.", "percentage", "%"),
+    ("Can you list the priority fields of J-Bridge?", "list", ""),
+    ("Could you explain what DFFT is?", "definition", ""),
+    ("Do you know if RCEP has entered into force?", "yesno", ""),
+    ("Can you tell me whether Japan has imposed CVD measures?", "yesno", ""),
+    ("Can Japan join RCEP?", "yesno", ""),  # no frame: a yes/no question
+    ("If RCEP enters into force, what happens to tariffs?", "definition", ""),
     ("What growth rate did the IMF forecast for China in 2021?", "percentage", "%"),
     ("By how much did the euro area economy shrink in 2020?", "percentage", "%"),
     ("the FTA coverage ratio?", "percentage", "%"),
