@@ -90,6 +90,7 @@ _JA_NOUN_Q = _rules([  # 「…の規模は？」: a noun asked about, no questi
     ("percentage", [rf"(?:率|割合|比率|シェア)(?:の)?(?:見通し|予測|見込み|目標|実績)?{_TAIL}"]),
     ("amount", [rf"(?:規模|金額|額|予算|費用){_TAIL}"]),
     ("count", [rf"(?:数|人口){_TAIL}"]),
+    ("year", [rf"(?:目標年|達成年|年次){_TAIL}"]),
     ("date", [rf"(?:時期|日程|期限|日付|期間|日|年月|時点){_TAIL}"]),
     ("place", [rf"(?:場所|開催地|所在地){_TAIL}",
                rf"(?:参加国|加盟国|署名国|対象国|国々|重点国|国・地域){_TAIL}",
@@ -121,7 +122,7 @@ _EN_RULES = _rules([
                 r"\bcost\b|\bworth\b|\bin (?:dollars|yen|euros|pounds)\b|\b(?:surplus|deficit|budget)\b",
                 r"\bhow many (?:\w+ )?(?:dollars|yen|euros|pounds|yuan)\b"]),
     ("count", [r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bpopulation\b"]),
-    ("year", [r"\b(?:what|which|in what|from which|from what) years?\b"]),
+    ("year", [r"\b(?:what|which|in what|from which|from what) years?\b", rf"{_WHAT_IS_THE}year\b"]),
     ("date", [r"^when\b|\b(?:and|or|since|by|until|from) when\b|,\s*when\b|\bwhen\s*\?",
               r"\b(?:what|which|on what) (?:date|month|day|time|period)\b",
               rf"{_WHAT_IS_THE}(?:date|day|month)\b",
@@ -131,7 +132,8 @@ _EN_RULES = _rules([
               r"\bwhat (?:two|three|four|five|six) ",
               r"\bwhich (?:[\w-]+ ){0,3}(?:fields|sectors|areas|items|products|economies|measures)\b"]),
     ("place", [r"\bwhere\b",
-               r"\bwhich (?:[\w-]+ ){0,2}(?:city|country|countries|region|place|location|state|province)"
+               r"\bwhich (?:[\w-]+ ){0,2}(?:city|country|countries|nations?|region|place|location|state|"
+               r"province)"
                r"(?![\w-])",
                r"^tell me (?!how )(?:the |which )?(?:[\w-]+ ){0,3}"
                r"(?:countries|nations|cities|regions|members)\b",

@@ -26,6 +26,7 @@ JA_CASES = [
     ("中国の成長率の見通しを教えてください", "percentage", "%"),
     ("英国がCPTPPに加入申請した日を教えて", "date", ""),
     ("CBAMの導入時期を教えて下さい。", "date", ""),
+    ("カーボンニュートラルの目標年は？", "year", ""),
     ("ASEANの人口を教えてください。", "count", ""),
     ("J-Bridgeについて教えてください", "definition", ""),
     ("半導体戦略の内容を教えてください", "definition", ""),
@@ -97,6 +98,8 @@ EN_CASES = [
     ("Can you tell me whether Japan has imposed CVD measures?", "yesno", ""),
     ("Can Japan join RCEP?", "yesno", ""),  # no frame: a yes/no question
     ("If RCEP enters into force, what happens to tariffs?", "definition", ""),
+    ("What is the target year for carbon neutrality?", "year", ""),
+    ("Which nations signed RCEP?", "place", ""),
     ("What growth rate did the IMF forecast for China in 2021?", "percentage", "%"),
     ("By how much did the euro area economy shrink in 2020?", "percentage", "%"),
     ("the FTA coverage ratio?", "percentage", "%"),
