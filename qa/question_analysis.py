@@ -117,7 +117,7 @@ _EN_RULES = _rules([
                     r"\bcoverage ratio|\bwhat level\b", r"\b(?:by )?how much .*\b(?:share|rate|ratio)\b",
                     r"\b(?:forecast|project|expect|estimate)\w* (?:[\w'-]+ ){0,5}growth\b",
                     r"\bhow much of (?:[\w'-]+ ){0,8}(?:account|make up|represent|cover|occup|compris)"]),
-    ("amount", [r"\bhow (?:much|large|big)\b|\bsize of\b|\bwhat (?:amount|sum|budget|size)\b",
+    ("amount", [r"\bhow (?:much|large|big)\b|\b(?:size|scale) of\b|\bwhat (?:amount|sum|budget|size)\b",
                 rf"{_WHAT_IS_THE}(?:amount|value|scale|sum) of\b",
                 r"\bcost\b|\bworth\b|\bin (?:dollars|yen|euros|pounds)\b|\b(?:surplus|deficit|budget)\b",
                 r"\bhow many (?:\w+ )?(?:dollars|yen|euros|pounds|yuan)\b"]),
@@ -161,7 +161,7 @@ _EN_YESNO = re.compile(r"^(?:is|are|was|were|does|do|did|has|have|had|can|could|
 _EN_NOUN_Q = _rules([
     ("percentage", [r"\b(?:rate|share|percentage|ratio)\??$",
                     r"^the (?:[\w-]+ ){0,2}(?:share|proportion|percentage|rate|ratio) of\b"]),
-    ("amount", [r"\b(?:size|amount|budget|cost|value)\b.*\??$"]),
+    ("amount", [r"\b(?:size|scale|amount|budget|cost|value)\b.*\??$"]),
     ("count", [r"\bnumber\b.*\??$"]),
     ("date", [r"\b(?:date|deadline|timing)\b.*\??$"]),
 ])

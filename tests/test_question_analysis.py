@@ -99,6 +99,7 @@ EN_CASES = [
     ("Can Japan join RCEP?", "yesno", ""),  # no frame: a yes/no question
     ("If RCEP enters into force, what happens to tariffs?", "definition", ""),
     ("What is the target year for carbon neutrality?", "year", ""),
+    ("I'd like to know the total scale of the US economic packages.", "amount", ""),
     ("Which nations signed RCEP?", "place", ""),
     ("What growth rate did the IMF forecast for China in 2021?", "percentage", "%"),
     ("By how much did the euro area economy shrink in 2020?", "percentage", "%"),
