@@ -84,8 +84,8 @@ _JA_RULES = _rules([
 _JA_WH = re.compile(r"何|いつ|どこ|誰|どの|どう|どれ|いくら|いくつ|なぜ|どんな")
 _JA_YESNO = re.compile(r"(?:ます|ました|です|でした|でしょう|ある|いる|た)か[。？?]?$|か否か|かどうか")
 # 「…の規模は？」, 「…の成長率の見通しを教えてください」: the noun asked about ends the question
-_TAIL = r"(?:は|って|を教えて(?:ください|下さい)?)?[。？?]?$"
-_TAIL_SAID = r"(?:は|って|を教えて(?:ください|下さい)?)[。？?]?$"
+_ASKED_JA = r"(?:は|って|を教えて(?:ください|下さい)?)"
+_TAIL, _TAIL_SAID = rf"{_ASKED_JA}?[。？?]?$", rf"{_ASKED_JA}[。？?]?$"
 _JA_NOUN_Q = _rules([  # 「…の規模は？」: a noun asked about, no question word
     ("percentage", [rf"(?:率|割合|比率|シェア)(?:の)?(?:見通し|予測|見込み|目標|実績)?{_TAIL}"]),
     ("amount", [rf"(?:規模|金額|額|予算|費用){_TAIL}"]),
