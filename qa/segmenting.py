@@ -21,7 +21,7 @@ from qa.mapped_files import drop_resident_pages
 MAX_PIECE_CHARS = 4000  # well under Sudachi's byte limit (~49 KB) even at 4 bytes a char
 SPLIT_MODE = "A"  # short units: 経済安全保障 -> 経済/安全/保障, so partial compounds match
 DICTIONARY_FILE = "sudachidict_core/resources/system.dic"
-TERMS_VERSION = 2  # bump when terms() changes: indexed terms must match query terms
+TERMS_VERSION = 3  # bump when terms() changes: indexed terms must match query terms
 SENTENCES_VERSION = 2  # bump when sentence_ends() changes: indexed sentence spans follow it
 
 
@@ -104,21 +104,38 @@ def terms(text: str) -> list[str]:
 
     Sudachi's normalised form folds variants (強靱 -> 強靭); ASCII words and numbers keep
     their own (NFKC, lower-cased) surface, because Sudachi would map ``6.0`` to ``6`` and
-    ``growth`` to ``グロース``. English stop words are dropped.
+    ``growth`` to ``グロース``. English stop words are dropped. A name of letters and digits
+    is one term however Sudachi splits it: inside Japanese text it cuts 「RE100に」 into RE|100
+    (and "re" is a stop word) and 「COP26の」 into COP|26, while a bare 「＜RE100＞」 stays whole.
     """
     out: list[str] = []
     stop = english_stopwords()
-    for surface, normalized, pos, _, _ in morphemes(unicodedata.normalize("NFKC", text)):
-        if pos.split("/")[0] in _DROPPED_POS:
-            continue
-        if _ASCII_WORD.match(surface):
-            word = surface.lower()
-            if word in stop:
-                continue
-            out.append(word)
-        else:
+    for word, normalized in _words(unicodedata.normalize("NFKC", text)):
+        if word is None:
             out.append(normalized)
+        elif word not in stop:
+            out.append(word)
     return out
+
+
+def _words(text: str) -> Iterator[tuple[str | None, str]]:
+    """(ASCII word or None, normalised form) of each content morpheme; adjacent ASCII morphemes
+    (COP|26, 5|G) come out as one lower-cased word."""
+    pending, pending_end = "", -1
+    for surface, normalized, pos, begin, end in morphemes(text):
+        ascii_word = pos.split("/")[0] not in _DROPPED_POS and _ASCII_WORD.match(surface)
+        if ascii_word and pending and begin == pending_end and surface[0].isalnum():
+            pending, pending_end = pending + surface.lower(), end
+            continue
+        if pending:
+            yield pending, pending
+            pending = ""
+        if ascii_word:
+            pending, pending_end = surface.lower(), end
+        elif pos.split("/")[0] not in _DROPPED_POS:
+            yield None, normalized
+    if pending:
+        yield pending, pending
 
 
 def sentence_ends(text: str) -> list[int]:

@@ -68,3 +68,12 @@ def test_a_word_the_slide_broke_across_lines_is_found():
     assert not wraps_mid_word("COP26：11月1日～12日＠グラスゴー", "インド太平洋地域への関与強化")
     assert not wraps_mid_word("対象地域・国", "東南アジア（※1）")  # 国東 is a place, but not here
     assert not wraps_mid_word("Japan Innovation Bridge and Business", "Environment")
+
+
+def test_a_name_of_letters_and_digits_is_one_term_wherever_it_stands():
+    # Sudachi cuts 「RE100に」 into RE|100 inside Japanese ("re" is a stop word), not 「＜RE100＞」
+    assert terms("RE100に参加している日本企業")[:1] == ["re100"]
+    assert terms("＜RE100＞") == ["re100"]
+    assert terms("COP26の開催地")[0] == "cop26" and terms("5G等")[0] == "5g"
+    assert terms("7,717億円")[-1] == "円" and "6.0" in terms("6.0%の成長")  # numbers as before
+    assert terms("Data Free Flow with Trust") == ["data", "free", "flow", "trust"]  # words stay apart
