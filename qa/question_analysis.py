@@ -53,6 +53,8 @@ _CHANGE_JA = (r"(?:どの|どれ)(?:くらい|ぐらい|程度|だけ|ほど)[^�
               r"(?:増加|減少|増え|減っ|減り|伸び|伸長|成長|拡大|縮小|上昇|低下|下落|落ち込)")
 _YEARS_COUNT_JA = r"(?:過去|ここ|この)何年|何年(?:ぶり|連続)"  # how many years, not which year
 # 「どこまで引き上げ」 asks how far a level was raised (「55%減」, 「最大100%」), not where
+# 「投資は合計でどのくらい」, 「表明した国はどれだけ」: the noun before it says what is measured
+_HOW_MUCH_JA = r"[^、。？?]{0,6}?(?:どの|どれ)(?:くらい|ぐらい|程度|だけ|ほど)(?!の)"
 _HOW_FAR_JA = r"どこまで(?:引き上|引き下|上げ|下げ|高め|削減|低減|増|減|拡大)"
 _JA_RULES = _rules([
     ("percentage", [r"何(?:%|パーセント|割)", _CHANGE_JA, _HOW_FAR_JA,
@@ -62,8 +64,10 @@ _JA_RULES = _rules([
     ("amount", [r"いくら|金額|[額費]は|額を|予算", r"規模(?!に関する|の)",
                 r"何(?:兆|億|万|千)?(?:円|ドル|ユーロ|ポンド|元)",
                 r"どれだけの(?:投資|資金|支出|予算)",
-                r"(?:どの|どれ)(?:くらい|ぐらい|程度|ほど)の(?:規模|金額|額|投資|予算|資金|支出)"]),
+                r"(?:どの|どれ)(?:くらい|ぐらい|程度|ほど)の(?:規模|金額|額|投資|予算|資金|支出)",
+                rf"(?:額|投資|予算|資金|支出|費用|規模)(?:は|が){_HOW_MUCH_JA}"]),
     ("count", [rf"何(?:{_COUNT_JA_RX})", r"いくつ|数は|数を|どれだけの数|人口(?:は|って)",
+               rf"(?:国|企業|品目|件数|人数)(?:は|が){_HOW_MUCH_JA}",
                _YEARS_COUNT_JA]),
     ("year", [r"何年(?![代間前後度])|西暦"]),
     ("date", [r"いつ|何月|何日|時期|期間|日付|何年度|期限"]),
@@ -72,7 +76,8 @@ _JA_RULES = _rules([
               r"(?:団体|機関|企業|会社|組織|事業者|当局|銀行)(?:は|が|って)どこ",  # which body, not where
               r"どこの(?:団体|機関|企業|会社|組織|事業者|当局|銀行)",  # 「どこの組織ですか」 too
               r"どの(?:企業|会社|組織|機関|会合|場|委員会|法|協定|計画|報告)",
-              r"どの(?:文書|制度|イニシア|プロジェクト|枠組|団体|人物)"]),
+              r"どの(?:文書|制度|イニシア|プロジェクト|枠組|団体|人物)",
+              r"(?<![なほ])どの(?!よう|くらい|ぐらい|程度|国|地域|都市|州|港|分野|項目|品目|水準|段階|時|年|月|日)[一-龥ァ-ヶ]"]),
     ("place", [r"どこ(?!まで)|場所|開催地|所在", r"どの(?:国|地域|都市|州|港)",
                r"(?:国|国々|国・地域|加盟国|参加国|署名国|都市)を(?:教えて|挙げて)"]),
     ("list", [r"挙げ|主な|には何が|何があり|それぞれ|とは何と何",
@@ -84,7 +89,8 @@ _JA_RULES = _rules([
 _JA_WH = re.compile(r"何|いつ|どこ|誰|どの|どう|どれ|いくら|いくつ|なぜ|どんな")
 _JA_YESNO = re.compile(r"(?:ます|ました|です|でした|でしょう|ある|いる|た)か[。？?]?$|か否か|かどうか")
 # 「…の規模は？」, 「…の成長率の見通しを教えてください」: the noun asked about ends the question
-_ASKED_JA = r"(?:は|って|を教えて(?:ください|下さい)?)"
+_ASKED_JA = (r"(?:は|って|を(?:教えて(?:ください|下さい)?|知りたい(?:です)?|"
+             r"調べて(?:ください)?|答えて(?:ください)?))")
 _TAIL, _TAIL_SAID = rf"{_ASKED_JA}?[。？?]?$", rf"{_ASKED_JA}[。？?]?$"
 _JA_NOUN_Q = _rules([  # 「…の規模は？」: a noun asked about, no question word
     ("percentage", [rf"(?:率|割合|比率|シェア)(?:の)?(?:見通し|予測|見込み|目標|実績)?{_TAIL}"]),
@@ -108,8 +114,10 @@ _LIST_NOUN_JA = re.compile(r"(?:分野|品目|項目|国々|措置|例|施策|�
 # "What is the (GDP) share of …", "What was the value of …": the measure noun says what is asked
 _WHAT_IS_THE = r"\bwhat (?:is|was|are|were|will be) (?:the |its |their )?(?:[\w-]+'s )?(?:[\w-]+ ){0,2}"
 
+_IMPERATIVE_THE = r"^(?:name|give me|tell me|identify) (?:the |which )?(?:[\w-]+ ){0,2}"
 _EN_RULES = _rules([
     ("percentage", [r"\bwhat (?:share|percentage|proportion|percent|fraction)\b",
+                    r"\bhow (?:large|big|great|high) (?:a|the) (?:share|proportion|percentage|portion)\b",
                     rf"{_WHAT_IS_THE}(?:share|proportion|fraction)\b",
                     r"\bpercent|\b(?:rate|ratio)\b",
                     r"\bhow much (?:[\w'-]+ ){0,8}(?:grow|shrink|rise|fall|increase|decrease|decline)",
@@ -127,6 +135,11 @@ _EN_RULES = _rules([
               r"\b(?:what|which|on what) (?:date|month|day|time|period)\b",
               rf"{_WHAT_IS_THE}(?:date|day|month)\b",
               r"\bhow long\b|\btime frame\b|\bdeadline\b"]),
+    # "Name the place …", "Give me the name of …": the noun after the imperative says what is asked
+    ("place", [rf"{_IMPERATIVE_THE}(?:place|city|country|venue|location|state|region)\b"]),
+    ("name", [rf"{_IMPERATIVE_THE}name\b|^name the (?:[\w-]+ ){{0,2}}(?:organi[sz]ation|company|firm|body|"
+              r"agency|think tank|institute|person|official|initiative|programme|program|plan|law|"
+              r"report|forum|event|summit|meeting)\b"]),
     ("list", [r"^(?:list|name|give|enumerate)\b|\bname (?:some|the|three|two|four|all)\b",
               r"\bgive (?:some )?examples?\b", r"\bwhat are the (?:two|three|four|five|six|seven|\d+|main)\b",
               r"\bwhat (?:two|three|four|five|six) ",
@@ -161,11 +174,12 @@ _EN_YESNO = re.compile(r"^(?:is|are|was|were|does|do|did|has|have|had|can|could|
 _EN_NOUN_Q = _rules([
     ("percentage", [r"\b(?:rate|share|percentage|ratio)\??$",
                     r"^the (?:[\w-]+ ){0,2}(?:share|proportion|percentage|rate|ratio) of\b"]),
-    ("amount", [r"\b(?:size|scale|amount|budget|cost|value)\b.*\??$"]),
-    ("count", [r"\bnumber\b.*\??$"]),
-    ("date", [r"\b(?:date|deadline|timing)\b.*\??$"]),
+    ("amount", [r"\b(?:size|scale|amount|budget|cost|value|price tag)\b.*\??$"]),
+    ("count", [r"\b(?:number|count)\b.*\??$"]),
+    ("date", [r"\b(?:date|deadline|timing|day|entry into force)\b.*\??$"]),
+    ("place", [r"\b(?:location|venue|host city)\b.*\??$"]),
 ])
-_EN_UNITS = [("ドル", r"dollars?|usd|\$"), ("円", r"\byen\b|jpy"), ("ユーロ", r"euros?|eur\b"),
+_EN_UNITS = [("ドル", r"dollars?|usd|\$"), ("円", r"\byen\b|jpy"), ("ユーロ", r"\beuros?\b|\beur\b"),
              ("ポンド", r"pounds?|gbp"), ("元", r"yuan|rmb|cny"), ("%", r"percent|%|percentage|share|rate\b"),
              ("か国", r"countries|nations"), ("品目", r"products|goods"), ("社", r"companies|firms"),
              ("件", r"cases|projects|deals"),
@@ -283,6 +297,9 @@ def _english(q: str) -> AnswerType:
     if asked != low and re.match(r"(?:if|whether)\b", asked):  # "Do you know if RCEP has …?"
         return AnswerType("yesno", cue=asked.split()[0])
     low = asked
+    clauses = re.split(r"\s[—–-]+\s|;\s", low)
+    if len(clauses) > 1 and re.search(r"\b(?:what|when|where|which|who|how)\b", clauses[-1]):
+        low = clauses[-1]  # "The EU flagged goods for which … — how many products?" asks how many
     wh = re.search(r"\b(?:what|when|where|which|who|whom|whose|why|how)\b", low)
     if _EN_YESNO.match(low) and not (wh and wh.start() < 12):
         return AnswerType("yesno", cue=_EN_YESNO.match(low).group())

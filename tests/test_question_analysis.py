@@ -252,3 +252,36 @@ def test_asked_acronym(question: str, acronym: str | None) -> None:
 
     assert asked_acronym(question) == acronym
 
+
+
+@pytest.mark.parametrize("question, language, kind", [
+    # the noun before どのくらい / どれだけ says what is measured
+    ("基金を通じた投資は合計でどのくらいと書かれていますか", "ja", "amount"),
+    ("カーボンニュートラルを表明している国はどれだけありますか", "ja", "count"),
+    ("輸出はどのくらい増加しましたか", "ja", "percentage"),
+    # どの + a noun that is neither a place nor a field nor a time asks for a name
+    ("フォーラムの設立はどのサミットで合意されたのでしょうか", "ja", "name"),
+    ("どの国が署名しましたか", "ja", "place"),
+    ("どの時期に発効しましたか", "ja", "date"),
+    ("関税などの貿易障壁の削減は何を実現するためのものか", "ja", "definition"),  # 「などの」 is no どの
+    ("中国の成長率の見通しを知りたいです", "ja", "percentage"),
+    ("英国がスタートアップ支援に出す規模を調べて", "ja", "amount"),
+    # English: the share in "how large a share", the noun after an imperative, a terse head noun
+    ("How large a share of the world's GDP does RCEP cover?", "en", "percentage"),
+    ("Name the place that hosted the G7 summit in June 2021.", "en", "place"),
+    ("Give me the name of the think tank that published the report", "en", "name"),
+    ("Name the three working groups", "en", "list"),
+    ("american jobs plan price tag", "en", "amount"),
+    ("tsmc new us factory location", "en", "place"),
+    ("japan uk epa entry into force", "en", "date"),
+    ("Who heads the WTO at the moment?", "en", "name"),
+    # a clause of context before a dash: the clause after it asks
+    ("The EU flagged goods for which it relies on imports — how many products did it find?", "en", "count"),
+])
+def test_phrasings_found_in_fresh_questions(question: str, language: str, kind: str) -> None:
+    assert answer_type(question, language).kind == kind
+
+
+def test_european_is_no_euro_unit() -> None:
+    assert answer_type("By how much is the target cut under the European climate law?", "en").unit == ""
+    assert answer_type("How much did the EU spend in euros?", "en").unit == "ユーロ"
