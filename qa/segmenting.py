@@ -110,17 +110,15 @@ def terms(text: str) -> list[str]:
     """
     out: list[str] = []
     stop = english_stopwords()
-    for word, normalized in _words(unicodedata.normalize("NFKC", text)):
-        if word is None:
-            out.append(normalized)
-        elif word not in stop:
-            out.append(word)
+    for term, is_ascii in _words(unicodedata.normalize("NFKC", text)):
+        if not (is_ascii and term in stop):
+            out.append(term)
     return out
 
 
-def _words(text: str) -> Iterator[tuple[str | None, str]]:
-    """(ASCII word or None, normalised form) of each content morpheme; adjacent ASCII morphemes
-    (COP|26, 5|G) come out as one lower-cased word."""
+def _words(text: str) -> Iterator[tuple[str, bool]]:
+    """(term, whether it is an ASCII word) of each content morpheme: Sudachi's normalised form, or
+    an ASCII word lower-cased, adjacent ASCII morphemes (COP|26, 5|G) joined into one."""
     pending, pending_end = "", -1
     for surface, normalized, pos, begin, end in morphemes(text):
         ascii_word = pos.split("/")[0] not in _DROPPED_POS and _ASCII_WORD.match(surface)
@@ -128,14 +126,14 @@ def _words(text: str) -> Iterator[tuple[str | None, str]]:
             pending, pending_end = pending + surface.lower(), end
             continue
         if pending:
-            yield pending, pending
+            yield pending, True
             pending = ""
         if ascii_word:
             pending, pending_end = surface.lower(), end
         elif pos.split("/")[0] not in _DROPPED_POS:
-            yield None, normalized
+            yield normalized, False
     if pending:
-        yield pending, pending
+        yield pending, True
 
 
 def sentence_ends(text: str) -> list[int]:

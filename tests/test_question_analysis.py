@@ -285,3 +285,7 @@ def test_phrasings_found_in_fresh_questions(question: str, language: str, kind: 
 def test_european_is_no_euro_unit() -> None:
     assert answer_type("By how much is the target cut under the European climate law?", "en").unit == ""
     assert answer_type("How much did the EU spend in euros?", "en").unit == "ユーロ"
+
+
+def test_dono_kurai_in_kanji_is_no_name_question() -> None:
+    assert answer_type("予算はどの位ですか", "ja").kind == "amount"  # どの位 = どのくらい
