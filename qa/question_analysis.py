@@ -113,11 +113,12 @@ _LIST_NOUN_JA = re.compile(r"(?:分野|品目|項目|国々|措置|例|施策|�
 
 # "What is the (GDP) share of …", "What was the value of …": the measure noun says what is asked
 _WHAT_IS_THE = r"\bwhat (?:is|was|are|were|will be) (?:the |its |their )?(?:[\w-]+'s )?(?:[\w-]+ ){0,2}"
-
+_PLACE_EN = r"(?:city|country|countries|nations?|region|place|location|state|province)(?![\w-])"
 _IMPERATIVE_THE = r"^(?:name|give me|tell me|identify) (?:the |which )?(?:[\w-]+ ){0,2}"
 _EN_RULES = _rules([
     ("percentage", [r"\bwhat (?:share|percentage|proportion|percent|fraction)\b",
                     r"\bhow (?:large|big|great|high) (?:a|the) (?:share|proportion|percentage|portion)\b",
+                    r"\bhow (?:fast|quickly) (?:[\w'-]+ ){0,8}grow",
                     rf"{_WHAT_IS_THE}(?:share|proportion|fraction)\b",
                     r"\bpercent|\b(?:rate|ratio)\b",
                     r"\bhow much (?:[\w'-]+ ){0,8}(?:grow|shrink|rise|fall|increase|decrease|decline)",
@@ -144,13 +145,10 @@ _EN_RULES = _rules([
               r"\bgive (?:some )?examples?\b", r"\bwhat are the (?:two|three|four|five|six|seven|\d+|main)\b",
               r"\bwhat (?:two|three|four|five|six) ",
               r"\bwhich (?:[\w-]+ ){0,3}(?:fields|sectors|areas|items|products|economies|measures)\b"]),
-    ("place", [r"\bwhere\b",
-               r"\bwhich (?:[\w-]+ ){0,2}(?:city|country|countries|nations?|region|place|location|state|"
-               r"province)"
-               r"(?![\w-])",
-               r"^tell me (?!how )(?:the |which )?(?:[\w-]+ ){0,3}"
-               r"(?:countries|nations|cities|regions|members)\b",
-               r"\bin what (?:city|country)\b"]),
+    ("place", [r"\bwhere\b|\bin what (?:city|country)\b",
+               rf"\bwhich (?:[\w-]+ ){{0,2}}{_PLACE_EN}",
+               r"^tell me (?!how )(?:the |which )?(?:[\w-]+ ){0,3}(?:countries|nations|cities|regions|"
+               r"members)\b"]),
     ("name", [r"\bwho\b|\bwhom\b|\bwhat is (?:the )?name\b|\bwhat (?:is|was|are) .*\bcalled\b",
               r"\bstand for\b|\btitle\b",
               r"\bwhich (?:\w+ ){0,3}(?:organi[sz]ation|source|company|firm|platform|bill|laws?|plan|body)\b",
@@ -178,14 +176,14 @@ _EN_NOUN_Q = _rules([
     ("count", [r"\b(?:number|count)\b.*\??$"]),
     ("date", [r"\b(?:date|deadline|timing|day|entry into force)\b.*\??$"]),
     ("place", [r"\b(?:location|venue|host city)\b.*\??$"]),
+    ("name", [r"\b(?:director[- ]general|secretary[- ]general|president|prime minister|ceo|chair|head)\??$"]),
 ])
 _EN_UNITS = [("ドル", r"dollars?|usd|\$"), ("円", r"\byen\b|jpy"), ("ユーロ", r"\beuros?\b|\beur\b"),
              ("ポンド", r"pounds?|gbp"), ("元", r"yuan|rmb|cny"), ("%", r"percent|%|percentage|share|rate\b"),
              ("か国", r"countries|nations"), ("品目", r"products|goods"), ("社", r"companies|firms"),
-             ("件", r"cases|projects|deals"),
+             ("件", r"cases|projects|deals"), ("年", r"\byears\b"), ("日", r"\bdays\b"),
              ("人", r"people|persons|participants|doctors|physicians|nurses|workers|employees|staff|"
                    r"students|visitors|residents|citizens|patients"),
-             ("年", r"\byears\b"), ("日", r"\bdays\b"),
              ("か月", r"months"), ("分野", r"fields|sectors|areas"), ("エコノミー", r"economies"),
              ("本", r"executive orders|orders"), ("項目", r"principles|points")]
 _EN_SCALE = [("兆", r"trillion"), ("億", r"billion|hundred million")]
@@ -297,6 +295,9 @@ def _english(q: str) -> AnswerType:
     if asked != low and re.match(r"(?:if|whether)\b", asked):  # "Do you know if RCEP has …?"
         return AnswerType("yesno", cue=asked.split()[0])
     low = asked
+    framed = re.match(r"(?:give me|identify|show me) (?=the )", low)
+    if framed and any(rx.search(low[framed.end():]) for _, rx in _EN_NOUN_Q):
+        low = low[framed.end():]  # "Give me the size of …" asks for the size, not a list
     clauses = re.split(r"\s[—–-]+\s|;\s", low)
     if len(clauses) > 1 and re.search(r"\b(?:what|when|where|which|who|how)\b", clauses[-1]):
         low = clauses[-1]  # "The EU flagged goods for which … — how many products?" asks how many

@@ -275,6 +275,10 @@ def test_asked_acronym(question: str, acronym: str | None) -> None:
     ("tsmc new us factory location", "en", "place"),
     ("japan uk epa entry into force", "en", "date"),
     ("Who heads the WTO at the moment?", "en", "name"),
+    ("How fast did the IMF expect China's economy to grow in 2021?", "en", "percentage"),
+    ("Give me the size of the EU's recovery facility.", "en", "amount"),
+    ("Give me the countries that signed RCEP", "en", "list"),  # no measure noun: the imperative decides
+    ("new wto director general", "en", "name"),
     # a clause of context before a dash: the clause after it asks
     ("The EU flagged goods for which it relies on imports — how many products did it find?", "en", "count"),
 ])
