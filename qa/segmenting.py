@@ -121,8 +121,10 @@ def _words(text: str) -> Iterator[tuple[str, bool]]:
     an ASCII word lower-cased, adjacent ASCII morphemes (COP|26, 5|G) joined into one."""
     pending, pending_end = "", -1
     for surface, normalized, pos, begin, end in morphemes(text):
-        ascii_word = pos.split("/")[0] not in _DROPPED_POS and _ASCII_WORD.match(surface)
-        if ascii_word and pending and begin == pending_end and surface[0].isalnum():
+        if pos.split("/")[0] in _DROPPED_POS:
+            continue  # its characters keep the ASCII morphemes around it apart (COVID|-|19)
+        ascii_word = _ASCII_WORD.match(surface)
+        if ascii_word and pending and begin == pending_end:
             pending, pending_end = pending + surface.lower(), end
             continue
         if pending:
@@ -130,7 +132,7 @@ def _words(text: str) -> Iterator[tuple[str, bool]]:
             pending = ""
         if ascii_word:
             pending, pending_end = surface.lower(), end
-        elif pos.split("/")[0] not in _DROPPED_POS:
+        else:
             yield normalized, False
     if pending:
         yield pending, True

@@ -253,7 +253,6 @@ def test_asked_acronym(question: str, acronym: str | None) -> None:
     assert asked_acronym(question) == acronym
 
 
-
 @pytest.mark.parametrize("question, language, kind", [
     # the noun before どのくらい / どれだけ says what is measured
     ("基金を通じた投資は合計でどのくらいと書かれていますか", "ja", "amount"),
