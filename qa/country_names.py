@@ -54,3 +54,30 @@ def paired_form(countries: list[str]) -> str | None:
 PLACE_ACRONYMS = frozenset({"EU", "US", "USA", "UK", "ASEAN", "NZ", "UAE", "APEC", "CLM", "CLMV", "G7",
                             "G20", "OECD", "BRICS"})
 
+
+
+# One name per country for comparing a question with a document (Sudachi keeps both spellings).
+_SAME_COUNTRY = {"アメリカ": "米国", "合衆国": "米国", "イギリス": "英国", "オーストラリア": "豪州",
+                 "大韓民国": "韓国", "中華人民共和国": "中国"}
+
+
+def same_country(name: str) -> str:
+    return _SAME_COUNTRY.get(name, name)
+
+
+def countries_asked(terms: list[str]) -> frozenset[str]:
+    """The countries (canonical, ``same_country``) among a question's Sudachi terms (for an
+    English question, its translations)."""
+    from qa.segmenting import countries  # Sudachi loads only when a question is read
+
+    return frozenset(same_country(c) for t in terms for c in countries(t))
+
+
+def row_names_country(label: str, asked: frozenset[str]) -> bool:
+    """Whether a table row with this label can answer a question about the countries ``asked``:
+    always when the question names none or the row has no label, else only when the label names
+    one of them. The IMF row 「先進国 -4.7 5.1」 is no forecast for India, which the table lacks."""
+    from qa.segmenting import countries
+
+    return not asked or not label.strip() or any(same_country(c) in asked for c in countries(label))
+

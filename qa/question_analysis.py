@@ -45,8 +45,8 @@ _CURRENCY_JA = {"ドル": "ドル", "米ドル": "ドル", "円": "円", "ユー
 _COUNT_JA = {"か国": "か国", "カ国": "か国", "ヶ国": "か国", "品目": "品目", "社": "社", "企業": "社",
              "件": "件", "人": "人", "名": "人", "本": "本", "つ": "つ", "項目": "項目", "分野": "分野",
              "機関": "機関", "エコノミー": "エコノミー", "回": "回", "倍": "倍", "日": "日", "か月": "か月",
-             "カ月": "か月", "年間": "年", "地域": "地域", "種類": "種類", "個": "", "段階": "段階",
-             "メートル": "", "キロ": "", "トン": ""}
+             "カ月": "か月", "週間": "週", "年間": "年", "地域": "地域", "種類": "種類", "個": "",
+             "段階": "段階", "メートル": "", "キロ": "", "トン": ""}
 _COUNT_JA_RX = "|".join(sorted(_COUNT_JA, key=len, reverse=True))
 # how much something grew or fell, like English "how much did X grow": 60％増加
 _CHANGE_JA = (r"(?:どの|どれ)(?:くらい|ぐらい|程度|だけ|ほど)[^？?。、]{0,4}?"
@@ -181,7 +181,7 @@ _EN_NOUN_Q = _rules([
 _EN_UNITS = [("ドル", r"dollars?|usd|\$"), ("円", r"\byen\b|jpy"), ("ユーロ", r"\beuros?\b|\beur\b"),
              ("ポンド", r"pounds?|gbp"), ("元", r"yuan|rmb|cny"), ("%", r"percent|%|percentage|share|rate\b"),
              ("か国", r"countries|nations"), ("品目", r"products|goods"), ("社", r"companies|firms"),
-             ("件", r"cases|projects|deals"), ("年", r"\byears\b"), ("日", r"\bdays\b"),
+             ("件", r"cases|projects|deals"), ("年", r"\byears\b"), ("日", r"\bdays\b"), ("週", r"\bweeks\b"),
              ("人", r"people|persons|participants|doctors|physicians|nurses|workers|employees|staff|"
                    r"students|visitors|residents|citizens|patients"),
              ("か月", r"months"), ("分野", r"fields|sectors|areas"), ("エコノミー", r"economies"),

@@ -99,6 +99,14 @@ def morphemes(text: str) -> Iterator[tuple[str, str, str, int, int]]:
                    offset + m.begin(), offset + m.end())
 
 
+def countries(text: str) -> list[str]:
+    """The normalised forms of the country names Sudachi finds in ``text`` (固有名詞/地名/国:
+    米国, インド; not 先進国 or 世界), a compound's too (the アメリカ of ラテンアメリカ)."""
+    tok = _tokenizer()
+    return [m.normalized_form() for _, piece in pieces(unicodedata.normalize("NFKC", text))
+            for m in tok.tokenize(piece) if m.part_of_speech()[2:4] == ("地名", "国")]
+
+
 def terms(text: str) -> list[str]:
     """Normalised content terms for BM25: particles, auxiliaries and punctuation dropped.
 

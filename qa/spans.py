@@ -273,6 +273,8 @@ def matches(answer_type: AnswerType | str, span: Span) -> bool:
     if getattr(answer_type, "unit", "") == "person" and span.unit != "person":
         return False  # the prime minister is a person, not the EPA the line names
     hint = getattr(answer_type, "unit", "")
+    if kind == "count" and not hint and span.unit in _DURATIONS:
+        return False  # "how many measures": 「過去10年」 counts years, which the question would have said
     if hint and span.kind in ("amount", "count", "percentage", "number") and span.unit and hint != span.unit:
         return False
     return True

@@ -84,6 +84,27 @@ def test_a_table_split_across_passages_offers_its_lower_rows_named_by_their_labe
     assert "8.4" in [s.text for s in china.spans]
 
 
+def test_a_table_row_answers_only_for_the_countries_its_label_names():
+    table = Passage("S#1", "S", "IMF", "(%) 2020年 2021年\n世界 -3.3 6.0\n米国 -3.5 6.4 中国 2.3 8.4", 0, 40)
+    hit = Hit(table.id, table.section, table.title, table.text, 1.0, table.start, table.end, 1)
+    idf = {"2021": 1.0, "年": 0.5, "中国": 2.0, "インド": 2.0, "成長": 1.5, "率": 1.0, "米国": 2.0}
+
+    def cells(text: str, terms: list[str], language: str = "ja") -> dict[str, list[str]]:
+        q = Question(text, language, terms, None, answer_type(text, language))
+        return {c.text: [s.text for s in c.spans] for c in candidates(q, [hit], _lines(table), idf)}
+
+    china = cells("2021年の中国の成長率は何％ですか", ["2021", "年", "中国", "成長", "率"])
+    assert china["米国 -3.5 6.4 中国 2.3 8.4"] == ["2.3", "8.4"] and china["世界 -3.3 6.0"] == []
+    # the table lists no India: none of its figures is India's forecast
+    india = cells("What was the IMF's 2021 forecast for India?", ["成長", "インド", "日印", "2021"], "en")
+    assert not any(india.values())
+    us = cells("What was the US growth forecast for 2021?", ["成長", "アメリカ", "2021"], "en")
+    assert us["米国 -3.5 6.4 中国 2.3 8.4"] == ["-3.5", "6.4"]  # アメリカ and 米国 are one country
+    # a question naming no country may be answered by any row
+    world = cells("2021年の成長率は何％ですか", ["2021", "年", "成長", "率"])
+    assert world["世界 -3.3 6.0"] == ["-3.3", "6.0"]
+
+
 def test_english_line_cosines_are_corrected_for_hubness_japanese_ones_are_not():
     p = _deck_passage()
     vec = np.array([0.6, 0.5, 0.0, 0.0], dtype=np.float32)  # line 1 closest, line 2 next

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from qa.segmenting import pieces, terms
+from qa.segmenting import countries, pieces, terms
 
 
 def test_terms_are_normalised_content_words():
@@ -77,3 +77,10 @@ def test_a_name_of_letters_and_digits_is_one_term_wherever_it_stands():
     assert terms("COP26の開催地")[0] == "cop26" and terms("5G等")[0] == "5g"
     assert terms("7,717億円")[-1] == "円" and "6.0" in terms("6.0%の成長")  # numbers as before
     assert terms("Data Free Flow with Trust") == ["data", "free", "flow", "trust"]  # words stay apart
+
+
+def test_countries_are_the_names_sudachi_tags_as_countries() -> None:
+    assert countries("米国 -3.5 6.4 中国 2.3 8.4") == ["米国", "中国"]
+    assert countries("先進国 -4.7 5.1 新興国・発展途上国 -2.2 6.7") == []  # groups, not countries
+    assert countries("世界") == [] and countries("インド") == ["インド"]
+    assert countries("ラテンアメリカ・カリブ諸国") == ["アメリカ"]  # a compound's country counts

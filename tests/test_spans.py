@@ -92,6 +92,19 @@ def test_durations_answer_date_questions() -> None:
     assert numeric_spans("14年に開始") == [] and only("2019年以降", "date").value == 2019.0
 
 
+def test_a_duration_answers_a_count_only_of_time() -> None:
+    # "How many anti-dumping measures …" names no time unit: 「過去10年」 counts years, not measures
+    ten_years = only("※CVD措置の発動は過去10年なし", "count")
+    assert not matches(answer_type("How many anti-dumping measures does Japan have?", "en"), ten_years)
+    assert not matches(answer_type("AD措置の件数はいくつ？", "ja"), ten_years)
+    assert matches(answer_type("For how many years has Japan imposed no CVD measures?", "en"), ten_years)
+    assert matches(answer_type("CVD措置は過去何年発動されていない？", "ja"), ten_years)
+    weeks = only("協議は2週間以内に開始", "count")
+    assert matches(answer_type("How many weeks do the talks take to start?", "en"), weeks)
+    assert matches(answer_type("協議開始まで何週間？", "ja"), weeks)
+    assert matches(AnswerType("count"), only("ファーウェイ等152社", "count"))  # no unit asked: any count
+
+
 def test_a_year_used_as_a_word_is_no_count() -> None:
     # 「2050カーボンニュートラル」 counts nothing; 「14の重要分野」 counts fields
     title = "「2050カーボンニュートラルに伴うグリーン成長戦略」"
