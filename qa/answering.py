@@ -21,7 +21,8 @@ from qa.citations import cite, display
 from qa.composing import Quote, ShortAnswer, compose, glossary, short_answer
 from qa.confidence import Signals, has_content, question_features
 from qa.features import Candidate, Question, candidates, expects_span
-from qa.question_analysis import answer_type, asked_acronym
+from qa.question_analysis import answer_type
+from qa.questions import asked_acronym
 from qa.records import Citation, Hit
 from qa.segmenting import wraps_mid_word
 from qa.span_choice import asks_for, named_labels, names_whole, pick_span

@@ -12,8 +12,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from qa.country_names import ALIASES, SHORT_FORMS
-
 KINDS = ("amount", "percentage", "date", "year", "count", "place", "name", "list", "definition",
          "yesno", "other")
 TYPED = frozenset({"amount", "percentage", "date", "year", "count"})
@@ -327,24 +325,3 @@ def answer_type(question: str, language: str) -> AnswerType:
         language = "ja" if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", q) else "en"
     return _japanese(q) if language == "ja" else _english(q)
 
-
-_EXPANSION_CUE = re.compile(r"\b(?:stand|stands|short) for\b|\babbreviat|\bacronym\b|\bfull (?:name|form)\b"
-                            r"|何の略|略称|正式(?:名称|名)|何を略")
-_ASKED_ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9\-&]*[A-Z][A-Za-z0-9\-&]*")
-
-
-def asked_acronym(question: str) -> str | None:
-    """The acronym whose expansion the question asks for ("What does CBPR stand for?",
-    「SCRIとは何の略称ですか」), or None."""
-    q = unicodedata.normalize("NFKC", question)
-    if not _EXPANSION_CUE.search(q):
-        return None
-    found = [m.group() for m in _ASKED_ACRONYM.finditer(q) if (sum(ch.isupper() for ch in m.group()) >= 2
-             or "-" in m.group()) and not _countries(m.group())]
-    return found[0] if len(found) == 1 else None
-
-
-def _countries(token: str) -> bool:
-    """"Japan-US", "EU-China": a pair of countries, not an acronym to spell out."""
-    parts = [p.lower() for p in token.split("-")]
-    return len(parts) > 1 and all(ALIASES.get(p, p) in SHORT_FORMS for p in parts)

@@ -1,4 +1,5 @@
-"""Question hygiene, language detection and chat-history parsing, shared by every stage."""
+"""Question hygiene, language detection, chat-history parsing and the acronym a question asks
+to spell out, shared by every stage."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from qa.country_names import ALIASES, SHORT_FORMS
 from qa.errors import QuestionError
 
 MAX_QUESTION_CHARS = 1000
@@ -84,3 +86,25 @@ def normalise_history(history, answer_text: Callable[[str], str] = str) -> list[
         elif isinstance(item, list | tuple) and len(item) == 2:
             pairs.append((_turn_text(item[0]), answer_text(_turn_text(item[1]))))
     return pairs
+
+
+_EXPANSION_CUE = re.compile(r"\b(?:stand|stands|short) for\b|\babbreviat|\bacronym\b|\bfull (?:name|form)\b"
+                            r"|何の略|略称|正式(?:名称|名)|何を略")
+_ASKED_ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9\-&]*[A-Z][A-Za-z0-9\-&]*")
+
+
+def asked_acronym(question: str) -> str | None:
+    """The acronym whose expansion the question asks for ("What does CBPR stand for?",
+    「SCRIとは何の略称ですか」), or None."""
+    q = unicodedata.normalize("NFKC", question)
+    if not _EXPANSION_CUE.search(q):
+        return None
+    found = [m.group() for m in _ASKED_ACRONYM.finditer(q) if (sum(ch.isupper() for ch in m.group()) >= 2
+             or "-" in m.group()) and not _countries(m.group())]
+    return found[0] if len(found) == 1 else None
+
+
+def _countries(token: str) -> bool:
+    """"Japan-US", "EU-China": a pair of countries, not an acronym to spell out."""
+    parts = [p.lower() for p in token.split("-")]
+    return len(parts) > 1 and all(ALIASES.get(p, p) in SHORT_FORMS for p in parts)

@@ -248,7 +248,7 @@ def test_empty_question_is_other() -> None:
     ("What is the full name of the EU-China CAI?", "CAI"),
 ])
 def test_asked_acronym(question: str, acronym: str | None) -> None:
-    from qa.question_analysis import asked_acronym
+    from qa.questions import asked_acronym
 
     assert asked_acronym(question) == acronym
 
