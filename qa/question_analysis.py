@@ -254,13 +254,13 @@ def _japanese(q: str) -> AnswerType:
     return AnswerType("other")
 
 
-# "Who is the prime minister", 「首相は誰」: a person holding an office, not whoever acted
-_ROLE_EN = re.compile(r"\bwho (?:is|was|are|were|has been) (?:the |its |their )?(?:\w+ ){0,4}?"
+# "Who is (Japan's) prime minister", "who heads", 「首相は誰」: a person holding an office, not whoever acted
+_ROLE_EN = re.compile(r"\bwho (?:is|was|are|were|has been) (?:the |its |their )?(?:[\w'.-]+ ){0,4}?"
                       r"(?:prime minister|president|ceo|chair(?:man|woman|person)?|director[- ]general|"
                       r"secretary[- ]general|minister|secretary|governor|chancellor|premier|envoy|"
-                      r"ambassador|commissioner)\b")
+                      r"ambassador|commissioner)\b|\bwho (?:\w+ )?heads\b")
 _ROLE_JA = re.compile(r"(?:首相|総理(?:大臣)?|大統領|事務局長|大臣|長官|議長|委員長|総裁|主席|特使|大使|"
-                      r"社長|CEO)(?:は|って)誰")
+                      r"社長|CEO)(?:は|って)誰|人物")
 
 
 def _en_units(low: str, kind: str) -> tuple[str, str]:
@@ -324,4 +324,3 @@ def answer_type(question: str, language: str) -> AnswerType:
     if language not in ("ja", "en"):
         language = "ja" if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", q) else "en"
     return _japanese(q) if language == "ja" else _english(q)
-

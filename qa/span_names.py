@@ -65,6 +65,8 @@ def _proper_noun_spans(text: str) -> list[Span]:
                 flush()
             if pos[1] == "固有名詞":
                 unit = _SUBTYPE.get(pos[2], "proper")
+                if unit == "person" and m.surface().isascii():
+                    unit = "proper"  # Sudachi's 人名 on a Latin word is a given name's entry (GAIA of GAIA-X)
                 if not run and unit == "place" and before is not None and before[1] == start:
                     run.append((before[0], before[1], unit))  # mode A splits 南|アフリカ, 東南|アジア
                 run.append((start, end, unit))

@@ -8,6 +8,7 @@ from qa.question_analysis import KINDS, AnswerType, answer_type
 
 JA_CASES = [
     ("日本の首相は誰ですか", "name", "person"),  # an office's holder
+    ("デジタル庁のトップに就く人物の名前を教えて。", "name", "person"),  # 人物: a person
     ("RE100を開始したのは誰ですか", "name", ""),  # whoever acted
     ("米国の経済対策の総額はいくらですか。", "amount", ""),
     ("復興基金の規模はどれくらいですか？", "amount", ""),
@@ -134,6 +135,8 @@ EN_CASES = [
     ("Has RCEP entered into force?", "yesno", ""),
     ("Who is the Prime Minister of Japan?", "name", "person"),  # an office's holder
     ("Who runs RE100?", "name", ""),  # whoever acted: an organisation will do
+    ("Who is the UK's COP26 president?", "name", "person"),  # a possessive before the office
+    ("Who currently heads Japan's new Digital Agency?", "name", "person"),  # who heads: a person
 ]
 
 

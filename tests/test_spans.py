@@ -265,6 +265,9 @@ def test_who_holds_an_office_is_answered_by_a_person_only() -> None:
     assert [s.text for s in typed_spans(line) if matches(office, s)] == []  # not "EUEPA"
     assert [s.text for s in typed_spans("オコンジョ新事務局長の下") if matches(office, s)] == ["オコンジョ"]
     assert [s.text for s in typed_spans(line) if matches(AnswerType("name"), s)]  # who acted: any name
+    # Sudachi tags GAIA (of 「GAIA-」, cut at the line's end) as a given name: a Latin word is no person
+    cut = "• 欧州域内のクラウドサービスの統合を図るために「GAIA-"
+    assert [s.text for s in typed_spans(cut) if matches(office, s)] == []
 
 
 HEADER = "(%) 2020年 2021年 (%) 2020年 2021年"
