@@ -55,7 +55,6 @@ PLACE_ACRONYMS = frozenset({"EU", "US", "USA", "UK", "ASEAN", "NZ", "UAE", "APEC
                             "G20", "OECD", "BRICS"})
 
 
-
 # One name per country for comparing a question with a document (Sudachi keeps both spellings).
 _SAME_COUNTRY = {"アメリカ": "米国", "合衆国": "米国", "イギリス": "英国", "オーストラリア": "豪州",
                  "大韓民国": "韓国", "中華人民共和国": "中国"}
@@ -80,4 +79,3 @@ def row_names_country(label: str, asked: frozenset[str]) -> bool:
     from qa.segmenting import countries
 
     return not asked or not label.strip() or any(same_country(c) in asked for c in countries(label))
-
