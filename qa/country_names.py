@@ -5,6 +5,7 @@ with (日米 for Japan-US, 米中 for US-China, 日米豪印 for Japan-US-Austra
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Lemma rewrites: the US (not "us"), and demonyms to the country names JMdict glosses use
 # (a question's "Chinese central bank" is about 中国, not 中国語).
@@ -64,7 +65,8 @@ def same_country(name: str) -> str:
     return _SAME_COUNTRY.get(name, name)
 
 
-def countries_asked(terms: list[str]) -> frozenset[str]:
+@lru_cache(maxsize=64)  # read only when a table row is, once per question
+def countries_asked(terms: tuple[str, ...]) -> frozenset[str]:
     """The countries (canonical, ``same_country``) among a question's Sudachi terms (for an
     English question, its translations)."""
     from qa.segmenting import countries  # Sudachi loads only when a question is read
@@ -72,10 +74,11 @@ def countries_asked(terms: list[str]) -> frozenset[str]:
     return frozenset(same_country(c) for t in terms for c in countries(t))
 
 
-def row_names_country(label: str, asked: frozenset[str]) -> bool:
-    """Whether a table row with this label can answer a question about the countries ``asked``:
-    always when the question names none or the row has no label, else only when the label names
-    one of them. The IMF row 「先進国 -4.7 5.1」 is no forecast for India, which the table lacks."""
+def row_names_country(label: str, question_terms: tuple[str, ...]) -> bool:
+    """Whether a table row with this label can answer a question with these terms: always when
+    the question names no country or the row has no label, else only when the label names one
+    of its countries. The IMF row 「先進国 -4.7 5.1」 is no forecast for India, which the table lacks."""
     from qa.segmenting import countries
 
+    asked = countries_asked(question_terms)
     return not asked or not label.strip() or any(same_country(c) in asked for c in countries(label))

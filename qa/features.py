@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.chunking import PART_HEADING, SLIDE_HEADING
 from qa.citations import display
-from qa.country_names import countries_asked, row_names_country
+from qa.country_names import row_names_country
 from qa.hubness import CROSS_LINGUAL_WEIGHT
 from qa.question_analysis import AnswerType
 from qa.records import Hit, Passage
@@ -249,7 +249,6 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
     names = _wants_names(question.answer_type)
     asks_source = bool(_ASKS_SOURCE.search(question.text))
     asked_numbers = question_numbers(question.text)
-    asked_countries = countries_asked(question.terms)
     # not for English, whose lines are scored through translation: worse there (eval/README "Round 9")
     for hit_id, rank, continued in with_continuations(hits[:top_passages], lines, following,
                                                       question.language == "ja"):
@@ -287,7 +286,7 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
             raw_line = passage.text[a - passage.start:b - passage.start]
             if own_header:
                 pairs = [(cell.span, cell.column) for cell in table_cells(raw_line, header_raw)
-                         if row_names_country(cell.label, asked_countries)]
+                         if row_names_country(cell.label, tuple(question.terms))]
             else:
                 pairs = [(s, "") for s in line_spans(raw_line, names)]
             pairs = [(s, col) for s, col in pairs if matches(question.answer_type, s)]
