@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.features import QUESTION_TERMS, Candidate, Question, expects_span, line_terms
+from qa.line_layout import SOURCE_NOTE
 from qa.segmenting import JAPANESE_CHAR, wraps_mid_word
 from qa.text import ASIDE, around_span, fold, number_forms, question_numbers
 
@@ -83,6 +84,8 @@ def _label_above(top: Candidate, ranked: Sequence[Candidate]) -> frozenset[str]:
     if has_content(list(line_terms(rest))) and not ASIDE.fullmatch(top.raw.strip()):
         return frozenset()
     above = _line_next_to(top, ranked, -1)
+    while above is not None and SOURCE_NOTE.match(above.text):  # 「（資料）…作成」 or a link: no label
+        above = _line_next_to(above, ranked, -1)
     return line_terms(above.raw) if above else frozenset()
 
 

@@ -16,10 +16,19 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa.chunking import PART_HEADING, SLIDE_HEADING
 from qa.citations import display
 from qa.country_names import row_names_country
 from qa.hubness import CROSS_LINGUAL_WEIGHT
+from qa.line_layout import (
+    LINK,
+    TABLE_HEADER,
+    header_above,
+    is_heading_like,
+    is_table_row,
+    labels_above,
+    line_text,
+    with_continuations,
+)
 from qa.question_analysis import AnswerType
 from qa.records import Hit, Passage
 from qa.segmenting import JAPANESE_CHAR, terms
@@ -27,13 +36,8 @@ from qa.span_names import typed_spans
 from qa.spans import Span, matches, numeric_spans, table_cells
 from qa.text import around_span, numbers_written, question_numbers
 
-TABLE_ROW = re.compile(r"^\S.{0,30}?(\s+[-−▲]?[0-9０-９][0-9０-９.,]*%?){1,}\s*$")
-# a table's column labels (「(%) 2020年 2021年」), not a sentence that names two years (no kana, 、 or 。)
-_LABELS = r"[^\u3040-\u309f、。]*"  # no kana, 、 or 。: labels, not a sentence
-TABLE_HEADER = re.compile(rf"\(%\)|（%）|^{_LABELS}[0-9]{{4}}\s*年{_LABELS}[0-9]{{4}}\s*年{_LABELS}$")
 _CAPTION = re.compile(r"^(（資料）|\(資料\)|出典|※|https?://|www\.)|\.(svg|png|jpg|html?)\b")
 _ASKS_SOURCE = re.compile(r"資料|出典|出所|データ|source|data|taken from|according to which", re.I)
-_NUMBER = re.compile(r"[0-9０-９]")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z\-]+")
 NEIGHBOURS = 2  # lines above a candidate that may be its label ("重点6分野", "＜IHIの取り組み＞")
 NO_NEIGHBOUR_COS = -0.1  # relative cosine of a missing neighbour (a passage's first line)
@@ -147,19 +151,6 @@ def warm_lines(retriever) -> None:
         line_terms(p.title)
 
 
-def is_table_row(text: str) -> bool:
-    return bool(TABLE_ROW.match(text)) and not TABLE_HEADER.search(text)
-
-
-def is_heading_like(text: str, title: str) -> bool:
-    """A slide heading, or a short label line: no full stop, no figure."""
-    if SLIDE_HEADING.match(text) or PART_HEADING.match(text):
-        return True
-    if title and title in text and len(text) < len(title) + 12:
-        return True
-    return len(text) < 30 and "。" not in text and not _NUMBER.search(text) and not is_table_row(text)
-
-
 def japanese_share(text: str) -> float:
     letters = [ch for ch in text if ch.isalpha()]
     return len(JAPANESE_CHAR.findall(text)) / len(letters) if letters else 0.0
@@ -178,52 +169,6 @@ def doc_english(question: Question, text: str) -> float:
 
 def _wants_names(answer_type: AnswerType) -> bool:
     return bool({answer_type.kind, *answer_type.also} & {"place", "name", "list"})
-
-
-def _line_text(passage: Passage, span: tuple[int, int]) -> str:
-    return display(passage.text[span[0] - passage.start:span[1] - passage.start])
-
-
-def header_above(passage: Passage, lines, previous) -> tuple[Passage, int, int, str, int] | None:
-    """The last table header line of the passages above ``passage`` in its slide (a table
-    split across passages): its passage, offsets, text and line number."""
-    p = previous(passage.id)
-    while p is not None:
-        _, spans, _, _ = lines(p.id)
-        for j in range(len(spans) - 1, -1, -1):
-            a, b = spans[j]
-            text = _line_text(p, (a, b))
-            if TABLE_HEADER.search(text) and not is_table_row(text):
-                return p, a, b, text, j
-        p = previous(p.id)
-    return None
-
-
-def with_continuations(hits: list[Hit], lines, following, after_headings: bool = False
-                       ) -> list[tuple[str, int, bool]]:
-    """(passage id, rank, is a continuation) of the hits, each followed by the next passage of
-    its slide, at the same rank, when a table runs on into it (the hit ends in a table line and
-    the next passage starts with a row): a split table's lower rows answer questions about it;
-    with ``after_headings``, also when it ends in a heading, whose text is in the next passage
-    (「• 国家科学技術プロジェクト」, then 「→AI、量子情報、集積回路、生命・健康、宇宙等」)."""
-    out: list[tuple[str, int, bool]] = []
-    seen = {h.id for h in hits}
-    for hit in hits:
-        out.append((hit.id, hit.rank, False))
-        below = following(hit.id)
-        if below is None or below.id in seen:
-            continue
-        passage, spans, _, _ = lines(hit.id)
-        _, below_spans, _, _ = lines(below.id)
-        if not spans or not below_spans:
-            continue
-        last = _line_text(passage, spans[-1])
-        in_table = is_table_row(last) or bool(TABLE_HEADER.search(last))
-        heading_end = after_headings and not in_table and is_heading_like(last, passage.title)
-        if (in_table and is_table_row(_line_text(below, below_spans[0]))) or heading_end:
-            out.append((below.id, hit.rank, True))
-            seen.add(below.id)
-    return out
 
 
 def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float],
@@ -255,7 +200,7 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
         passage, spans, vecs, tvecs = lines(hit_id)
         q = question.vector
         cos, tcos = cosines(hit_id, vecs, tvecs, q)
-        texts = [_line_text(passage, span) for span in spans]
+        texts = [line_text(passage, span) for span in spans]
         title_terms = line_terms(passage.title)
         header: tuple[int, int] | None = None
         header_passage: Passage | None = None
@@ -280,15 +225,15 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
             c, tc = float(cos[j]), float(tcos[j])
             if own_header:  # a row's own vector says little ("世界 -3.3 6.0"): it borrows its header's
                 c, tc = max(c, header_cos[0]), max(tc, header_cos[1])
-            lo = max(0, j - NEIGHBOURS)
-            prev_terms = frozenset().union(*(line_terms(t) for t in texts[lo:j]))
+            above_j = labels_above(texts, j, NEIGHBOURS)
+            prev_terms = frozenset().union(*(line_terms(texts[i]) for i in above_j))
             ctx_terms = line_terms(ctx)
             raw_line = passage.text[a - passage.start:b - passage.start]
             if own_header:
                 pairs = [(cell.span, cell.column) for cell in table_cells(raw_line, header_raw)
                          if row_names_country(cell.label, tuple(question.terms))]
             else:
-                pairs = [(s, "") for s in line_spans(raw_line, names)]
+                pairs = [(s, "") for s in line_spans(raw_line, names) if not LINK.match(text)]  # id=94
             pairs = [(s, col) for s, col in pairs if matches(question.answer_type, s)]
             found = tuple(s for s, _ in pairs)
             raw.append(dict(
@@ -297,7 +242,7 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
                 header_passage=header_passage if own_header else None,
                 columns=tuple(col for _, col in pairs),
                 cos=c, titled_cos=tc,
-                prev_cos=max((float(x) for x in cos[lo:j]), default=None),
+                prev_cos=max((float(cos[i]) for i in above_j), default=None),
                 first=float(j == 0 and not continued),  # a continuation's first line is mid-table
                 **_lexical(weights, asked, ctx_terms, prev_terms, title_terms, idf),
                 type_match=float(bool(found)),

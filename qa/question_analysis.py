@@ -188,6 +188,9 @@ _EN_SCALE = [("兆", r"trillion"), ("億", r"billion|hundred million")]
 _CURRENCY_IN_JA = re.compile(r"何(兆|億|万|千)?(円|ドル|ユーロ|ポンド|元|ルピア)"
                              r"|(兆|億)?(円|ドル|ユーロ|ポンド)(?:で|建て)")
 _COUNT_IN_JA = re.compile(rf"何({_COUNT_JA_RX})")
+# the thing counted, named before 数 or いくつ: 「国の数」「国・地域数」「日本企業はいくつ」「国はどれくらい」
+_COUNTED_NOUN_JA = re.compile(r"(国|企業|品目|件)(?:・地域)?"
+                              r"(?:の?数(?![値量字])|[はをが](?:いくつ|幾つ|どれ(?:くらい|ぐらい|だけ|ほど)))")
 
 
 def _ja_unit(q: str, kind: str) -> tuple[str, str]:
@@ -203,7 +206,7 @@ def _ja_unit(q: str, kind: str) -> tuple[str, str]:
             return _COUNT_JA[m.group(1)], ""
         if re.search(_YEARS_COUNT_JA, q):
             return "年", ""
-        m = re.search(r"(国|企業|品目|件)(?:・地域)?数", q)
+        m = _COUNTED_NOUN_JA.search(q)
         if m:
             return {"国": "か国", "企業": "社", "品目": "品目", "件": "件"}[m.group(1)], ""
     if kind == "name" and _ROLE_JA.search(q):

@@ -18,6 +18,7 @@ from qa.hubness import Hubness
 from qa.index_check import check_vectors
 from qa.indexing import Index, load_index
 from qa.lexical import lucene_idf
+from qa.line_layout import LINK
 from qa.questions import clean_question, detect_language
 from qa.records import Hit, Passage
 from qa.segmenting import terms
@@ -62,6 +63,9 @@ class Retriever:
         self._position = {p.id: i for i, p in enumerate(index.passages)}
         self.idf = lucene_idf(index.terms)
         self._unit_owner = np.repeat(np.arange(len(index.units)), [len(u) for u in index.units])
+        # a link is no sentence: its words ("climateaction", "unfccc") would match questions about climate
+        self._link_unit = np.array([bool(LINK.match(p.text[a - p.start:b - p.start]))
+                                    for p, spans in zip(index.passages, index.units) for a, b in spans], bool)
         self._hubness: dict[bool, Hubness] = {}  # plain / titled sentence vectors, on first use
         self._gloss = None  # GlossBm25, built on the first English question
 
@@ -153,7 +157,7 @@ class Retriever:
         ``pool``, only over the sentences of those passages (a large corpus, see SENTENCE_POOL)."""
         if pool is not None:
             return self._pooled_sentence_ranking(vec, n, pool)
-        scores = self.index.unit_vectors @ vec
+        scores = np.where(self._link_unit, -1.0, self.index.unit_vectors @ vec)
         best = np.full(len(self.index.passages), -1.0, dtype=np.float32)
         np.maximum.at(best, self._unit_owner, scores)
         order = np.argsort(-best, kind="stable")[:n]
@@ -168,7 +172,7 @@ class Retriever:
     def _pooled_sentence_ranking(self, vec: np.ndarray, n: int, pool: list[int]) -> list[tuple[int, float]]:
         offsets, units = self.index.unit_offsets, self.index.units
         rows = np.concatenate([np.arange(offsets[i], offsets[i] + len(units[i])) for i in pool])
-        scores = self.index.unit_vectors[rows] @ vec
+        scores = np.where(self._link_unit[rows], -1.0, self.index.unit_vectors[rows] @ vec)
         starts = np.cumsum([0] + [len(units[i]) for i in pool[:-1]])
         best = np.maximum.reduceat(scores, starts)
         order = np.argsort(-best, kind="stable")[:n]

@@ -146,14 +146,20 @@ def _words(text: str) -> Iterator[tuple[str, bool]]:
         yield pending, True
 
 
+_LINK = re.compile(r"(?:https?://|www\.)[!-~]+")
+
+
 def sentence_ends(text: str) -> list[int]:
     """Offsets just after each sentence-final punctuation mark (Sudachi 句点 and ！？); a full
-    stop between digits is part of a date or number (2021.4.16), not an end."""
+    stop between digits is part of a date or number (2021.4.16), and one inside a link
+    (https://climateaction.unfccc.int/…html?id=94) part of the link, not an end."""
+    links = [(m.start(), m.end()) for m in _LINK.finditer(text)]
     ends = []
     for surface, _, pos, _, end in morphemes(text):
         in_number = (surface in ".．" and 2 <= end < len(text)
                      and text[end - 2].isdigit() and text[end].isdigit())
-        if (pos == "補助記号/句点" or surface in _SENTENCE_END) and not in_number:
+        in_link = any(a < end < b for a, b in links)
+        if (pos == "補助記号/句点" or surface in _SENTENCE_END) and not in_number and not in_link:
             ends.append(end)
     return ends
 

@@ -868,3 +868,20 @@ def test_the_listwise_ranker_learns_which_feature_marks_the_answer_line():
     assert sum(top) >= 36  # nine in ten held-out questions get their answer line first
     # a stronger penalty shrinks the weights
     assert np.linalg.norm(fit_ranker(train, c=0.003).coef) < np.linalg.norm(ranker.coef)
+
+
+def test_a_chart_caption_labels_its_value_across_a_source_note_and_a_link():
+    from qa.confidence import span_context
+    from qa.line_layout import labels_above
+
+    text = ("2050年までのカーボンニュートラルを表明した国\n（資料）国連への長期戦略提出状況等を受けて作成\n"
+            "https://climateaction.unfccc.int/views/details.html?id=94\n125カ国")
+    idf = {"2050": 2.0, "カーボン": 3.0, "ニュートラル": 3.0, "表明": 2.0, "国": 1.0}
+    q, lines = _question_and_lines(text, "2050年までのカーボンニュートラルを表明した国の数は？", idf)
+    caption, source, link, value = lines
+    assert labels_above([c.text for c in lines], 3, 2) == [0]  # the note and the link are skipped
+    f = {name: i for i, name in enumerate(FEATURES)}
+    assert value.x[f["prev_lex"]] == 1.0 and value.spans[0].text == "125カ国"
+    assert not link.spans  # id=94 counts nothing
+    assert span_context(q, value, idf, lines) == 1.0  # what the value counts is the caption's
+    assert labels_above(["見出し", "本文", "値"], 2, 2) == [1, 0]  # ordinary lines all count

@@ -33,3 +33,21 @@ def test_english_query_is_not_drowned_by_bm25(tiny_index, tiny_corpus, fake_embe
     ranked = r.rank("what about the digital trade rules")
     assert ranked.bm25 == [] or len(ranked.matched_terms) <= len(ranked.query_terms)
     assert r.search("what about the digital trade rules", k=3)  # dense still answers
+
+
+def test_a_link_is_no_sentence_for_the_best_sentence_ranking(tmp_path, fake_embedder):
+    from qa.indexing import build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "deck.txt").write_text(
+        "Ⅰ．気候\n Ⅰ－１．気候変動\n 各国はカーボンニュートラルを表明した。\n"
+        "https://climateaction.unfccc.int/views/details.html?id=94\n\n"
+        " Ⅰ－２．貿易\n 気候変動と貿易のルール作りが進む。\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "index", fake_embedder, progress=False)
+    r = Retriever.load(index_dir=tmp_path / "index", embedder=fake_embedder, corpus_dir=corpus)
+    link = "https://climateaction.unfccc.int/views/details.html?id=94"
+    ranking = r.rank(link).sentence  # the link's own words, as a query
+    lines = {r.passages[i].section: cos for i, cos in ranking}
+    assert lines["Ⅰ-1"] < 0.99  # the slide is ranked by its sentence, not by the link below it
+    assert r.best_line_cos(r.embed_query(link)) < 0.99

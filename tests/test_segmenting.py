@@ -84,3 +84,11 @@ def test_countries_are_the_names_sudachi_tags_as_countries() -> None:
     assert countries("先進国 -4.7 5.1 新興国・発展途上国 -2.2 6.7") == []  # groups, not countries
     assert countries("世界") == [] and countries("インド") == ["インド"]
     assert countries("ラテンアメリカ・カリブ諸国") == ["アメリカ"]  # a compound's country counts
+
+
+def test_a_full_stop_or_question_mark_inside_a_link_ends_no_sentence():
+    from qa.segmenting import sentence_ends
+
+    link = "https://climateaction.unfccc.int/views/details.html?id=94"
+    text = f"出典は{link}\n次の文。"
+    assert sentence_ends(text) == [len(text)]
