@@ -188,8 +188,8 @@ _EN_SCALE = [("兆", r"trillion"), ("億", r"billion|hundred million")]
 _CURRENCY_IN_JA = re.compile(r"何(兆|億|万|千)?(円|ドル|ユーロ|ポンド|元|ルピア)"
                              r"|(兆|億)?(円|ドル|ユーロ|ポンド)(?:で|建て)")
 _COUNT_IN_JA = re.compile(rf"何({_COUNT_JA_RX})")
-# the thing counted, named before 数 or いくつ: 「国の数」「国・地域数」「日本企業はいくつ」「国はどれくらい」
-_COUNTED_NOUN_JA = re.compile(r"(国|企業|品目|件)(?:・地域)?"
+# the thing counted, named around 数 or いくつ: 「国の数」「国・地域数」「日本企業はいくつ」「いくつの品目」
+_COUNTED_NOUN_JA = re.compile(r"(?<=いくつの)(国|企業|品目|件)|(国|企業|品目|件)(?:・地域)?"
                               r"(?:の?数(?![値量字])|[はをが](?:いくつ|幾つ|どれ(?:くらい|ぐらい|だけ|ほど)))")
 
 
@@ -208,7 +208,7 @@ def _ja_unit(q: str, kind: str) -> tuple[str, str]:
             return "年", ""
         m = _COUNTED_NOUN_JA.search(q)
         if m:
-            return {"国": "か国", "企業": "社", "品目": "品目", "件": "件"}[m.group(1)], ""
+            return {"国": "か国", "企業": "社", "品目": "品目", "件": "件"}[m.group(1) or m.group(2)], ""
     if kind == "name" and _ROLE_JA.search(q):
         return "person", ""
     return "", ""
@@ -258,12 +258,17 @@ def _japanese(q: str) -> AnswerType:
 
 
 # "Who is (Japan's) prime minister", "who heads", 「首相は誰」: a person holding an office, not whoever acted
-_ROLE_EN = re.compile(r"\bwho (?:is|was|are|were|has been) (?:the |its |their )?(?:[\w'.-]+ ){0,4}?"
-                      r"(?:prime minister|president|ceo|chair(?:man|woman|person)?|director[- ]general|"
-                      r"secretary[- ]general|minister|secretary|governor|chancellor|premier|envoy|"
-                      r"ambassador|commissioner)\b|\bwho (?:\w+ )?heads\b")
+# what follows an office that is asked about ("which official is …", "which envoy visited …"), not a
+# noun it qualifies ("which official body", "which head office")
+_VERB_AFTER_ROLE = r"(?:is|was|are|were|has|had|did|does|do|will|would|can|says|met|heads|leads|led|\w+ed)\b"
+_ROLES_EN = (r"(?:prime minister|president|ceo|chair(?:man|woman|person)?|director[- ]general|"
+             r"secretary[- ]general|minister|secretary|governor|chancellor|premier|envoy|"
+             r"ambassador|commissioner|head|leader|chief|official)")
+_ROLE_EN = re.compile(rf"\bwho (?:is|was|are|were|has been) (?:the |its |their )?(?:[\w'.-]+ ){{0,4}}?"
+                      rf"{_ROLES_EN}\b|\bwho (?:\w+ )?(?:heads|headed)\b|"
+                      rf"\bwhich (?:[\w'.-]+ ){{0,2}}?{_ROLES_EN}s?(?=\s*[,?]|\s*$|\s+{_VERB_AFTER_ROLE})")
 _ROLE_JA = re.compile(r"(?:首相|総理(?:大臣)?|大統領|事務局長|大臣|長官|議長|委員長|総裁|主席|特使|大使|"
-                      r"社長|CEO)(?:は|って)誰|人物")
+                      r"社長|CEO)(?:は|って|を務め[たるてい]{1,3}(?:の|人)は)誰|人物")
 
 
 def _en_units(low: str, kind: str) -> tuple[str, str]:

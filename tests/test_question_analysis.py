@@ -9,6 +9,8 @@ from qa.question_analysis import KINDS, AnswerType, answer_type
 JA_CASES = [
     ("日本の首相は誰ですか", "name", "person"),  # an office's holder
     ("デジタル庁のトップに就く人物の名前を教えて。", "name", "person"),  # 人物: a person
+    ("2019年の閣僚会合で議長を務めたのは誰ですか。", "name", "person"),  # who held the chair
+    ("特に脆弱とされたのはいくつの品目ですか？", "count", "品目"),  # the counted noun after いくつの
     ("RE100を開始したのは誰ですか", "name", ""),  # whoever acted
     ("米国の経済対策の総額はいくらですか。", "amount", ""),
     ("復興基金の規模はどれくらいですか？", "amount", ""),
@@ -55,7 +57,7 @@ JA_CASES = [
     ("G7サミットはどこで開催されましたか。", "place", ""),
     ("重点国とされているのはどの国ですか。", "place", ""),
     ("RCEPの参加国は？", "place", ""),
-    ("鉄鋼フォーラムの議長を務めたのは誰ですか。", "name", ""),
+    ("鉄鋼フォーラムの議長を務めたのは誰ですか。", "name", "person"),  # 誰: a person, not 議長国
     ("EUの新たな貿易政策は何と呼ばれていますか。", "name", ""),
     ("その文書の名称は何ですか。", "name", ""),
     ("SCRIとは何の略称ですか。", "name", ""),
@@ -141,6 +143,12 @@ EN_CASES = [
     ("Who runs RE100?", "name", ""),  # whoever acted: an organisation will do
     ("Who is the UK's COP26 president?", "name", "person"),  # a possessive before the office
     ("Who currently heads Japan's new Digital Agency?", "name", "person"),  # who heads: a person
+    ("Who is the new head of the WTO?", "name", "person"),  # the head of a body is a person
+    ("Who chaired the 2019 ministerial meeting?", "name", ""),  # a chair may be a country (Italy)
+    ("Which US official is keen to engage China on climate?", "name", "person"),
+    ("Which EU commissioner announced the plan?", "name", "person"),
+    ("Which official body certifies companies?", "name", ""),  # an office qualifying a noun: no person
+    ("Which head office handles it?", "name", ""),
 ]
 
 
