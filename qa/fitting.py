@@ -28,6 +28,9 @@ ABSTENTION_C = 0.3
 SECOND_MARGINS = (0.0, 0.5, 1.0, 2.0)
 MAX_FALSE_ABSTENTION = 0.05  # abstain on at most this share of answerable questions (CV)
 MAX_HEDGED = 0.5  # hedge at most this share of answerable questions' answers (CV)
+# the thresholds are the median over this many fold assignments: one assignment's out-of-fold
+# predictions move the 5% threshold by several questions between refits (eval/README "Round 19")
+THRESHOLD_SPLITS = 5
 # confident only as close to the document as the least close answerable gold question (the cosine
 # of the best line in the whole document): a question farther away than all of them is off topic
 CONFIDENT_QUANTILE = 0.0
@@ -135,10 +138,22 @@ def _folds(examples: Sequence[Example], n: int = FOLDS) -> list[tuple[list[int],
     return [(list(a), list(b)) for a, b in GroupKFold(n).split(np.zeros(len(groups)), groups=groups)]
 
 
-def oof_models(examples: Sequence[Example], c: float) -> list[tuple[LinearModel, LinearModel]]:
-    """For each example, the (ranker, abstention) pair fitted on the folds without its slide."""
+def shuffled_folds(seed: int):
+    """Grouped folds (by slide) from a seeded shuffle of the slides: another fold assignment."""
+    def folds(examples: Sequence[Example], n: int = FOLDS) -> list[tuple[list[int], list[int]]]:
+        slides = sorted({e.group for e in examples})
+        np.random.default_rng(seed).shuffle(slides)
+        fold_of = {s: i % n for i, s in enumerate(slides)}
+        return [([i for i, e in enumerate(examples) if fold_of[e.group] != k],
+                 [i for i, e in enumerate(examples) if fold_of[e.group] == k]) for k in range(n)]
+    return folds
+
+
+def oof_models(examples: Sequence[Example], c: float, folds=None) -> list[tuple[LinearModel, LinearModel]]:
+    """For each example, the (ranker, abstention) pair fitted on the folds without its slide
+    (``folds``: a fold assignment, ``_folds`` by default)."""
     out: list = [None] * len(examples)
-    for train, test in _folds(examples):
+    for train, test in (folds or _folds)(examples):
         tr = [examples[i] for i in train]
         ranker = fit_ranker(tr, c)
         abst = fit_abstention(tr, ranker)
@@ -185,8 +200,27 @@ def _even_odds(p: np.ndarray, bad: np.ndarray) -> float:
 
 def language_model(examples: Sequence[Example], c: float, models, margin: float
                    ) -> tuple[LanguageModel, dict]:
-    """Thresholds from out-of-fold predictions; returns the final model (fitted on all
-    ``examples``) and the cross-validated answers' metrics."""
+    """Thresholds from out-of-fold predictions, the median over ``THRESHOLD_SPLITS`` fold
+    assignments; returns the final model (fitted on all ``examples``) and the cross-validated
+    answers' metrics (``models``' split, answered at those thresholds)."""
+    p, guards, abstain_at, hedge_at = _split_thresholds(examples, models, margin)
+    cuts = [(abstain_at, hedge_at)] + [
+        _split_thresholds(examples, oof_models(examples, c, shuffled_folds(seed)), margin)[2:]
+        for seed in range(1, THRESHOLD_SPLITS)]
+    abstain_at = float(np.median([a for a, _ in cuts]))
+    hedge_at = min(float(np.median([h for _, h in cuts])), abstain_at)
+    answers = [_answer(e, replace(lm, abstain_at=abstain_at, hedge_at=hedge_at))
+               for e, lm in zip(examples, guards)]
+    confident = confident_cos(examples)
+    ranker = fit_ranker(examples, c)
+    final = LanguageModel(ranker, fit_abstention(examples, ranker), abstain_at, hedge_at, margin, confident,
+                          max_untranslated(examples))
+    return final, {"answers": answers, "p": p}
+
+
+def _split_thresholds(examples: Sequence[Example], models, margin: float) -> tuple:
+    """One fold assignment's out-of-fold P(unanswerable), its guarded models and the thresholds
+    they give (``thresholds``)."""
     p = np.array([probability(a, _qx(e, r)) for e, (r, a) in zip(examples, models)])
     unanswerable = np.array([not e.item.answerable for e in examples])
     first = [_answer(e, LanguageModel(r, a, 1.1, 1.1, margin)) for e, (r, a) in zip(examples, models)]
@@ -197,13 +231,7 @@ def language_model(examples: Sequence[Example], c: float, models, margin: float
               for (r, a), most in zip(models, held_out_untranslated(examples, models))]
     guarded = np.array([lm.off_topic(e.gathered.signals.sentence_cos, e.gathered.signals.untranslated)
                         for e, lm in zip(examples, guards)])
-    abstain_at, hedge_at = thresholds(p, unanswerable, wrong, guarded)
-    answers = [_answer(e, replace(lm, abstain_at=abstain_at, hedge_at=hedge_at))
-               for e, lm in zip(examples, guards)]
-    ranker = fit_ranker(examples, c)
-    final = LanguageModel(ranker, fit_abstention(examples, ranker), abstain_at, hedge_at, margin, confident,
-                          max_untranslated(examples))
-    return final, {"answers": answers, "p": p}
+    return (p, guards, *thresholds(p, unanswerable, wrong, guarded))
 
 
 def max_untranslated(examples: Sequence[Example]) -> float:

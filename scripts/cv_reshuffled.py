@@ -15,20 +15,11 @@ import numpy as np
 
 import qa.features
 from qa import fitting
+from qa.fitting import shuffled_folds
 from qa.gold import load_gold
 from qa.retrieving import Retriever
 
 METRICS = ("accuracy", "short_answer_accuracy", "citation_support", "abstention_recall")
-
-
-def shuffled_folds(seed: int):
-    def folds(examples, n=fitting.FOLDS):
-        slides = sorted({e.group for e in examples})
-        np.random.default_rng(seed).shuffle(slides)
-        fold_of = {s: i % n for i, s in enumerate(slides)}
-        return [([i for i, e in enumerate(examples) if fold_of[e.group] != k],
-                 [i for i, e in enumerate(examples) if fold_of[e.group] == k]) for k in range(n)]
-    return folds
 
 
 def main() -> None:

@@ -885,3 +885,18 @@ def test_a_chart_caption_labels_its_value_across_a_source_note_and_a_link():
     assert not link.spans  # id=94 counts nothing
     assert span_context(q, value, idf, lines) == 1.0  # what the value counts is the caption's
     assert labels_above(["見出し", "本文", "値"], 2, 2) == [1, 0]  # ordinary lines all count
+
+
+def test_reshuffled_folds_keep_each_slide_in_one_fold_and_differ_by_seed():
+    from types import SimpleNamespace
+
+    from qa.fitting import shuffled_folds
+
+    examples = [SimpleNamespace(group=f"slide{i % 12}") for i in range(60)]
+    for seed in (1, 2):
+        folds = shuffled_folds(seed)(examples)
+        tested = sorted(i for _, test in folds for i in test)
+        assert tested == list(range(60))  # every example is held out exactly once
+        for train, test in folds:
+            assert not {examples[i].group for i in train} & {examples[i].group for i in test}
+    assert shuffled_folds(1)(examples) != shuffled_folds(2)(examples)
