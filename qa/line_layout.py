@@ -9,13 +9,14 @@ import re
 from qa.chunking import PART_HEADING, SLIDE_HEADING
 from qa.citations import display
 from qa.records import Hit, Passage
+from qa.segmenting import LINK_START
 
 TABLE_ROW = re.compile(r"^\S.{0,30}?(\s+[-−▲]?[0-9０-９][0-9０-９.,]*%?){1,}\s*$")
 # a table's column labels (「(%) 2020年 2021年」), not a sentence that names two years (no kana, 、 or 。)
 _LABELS = r"[^\u3040-\u309f、。]*"  # no kana, 、 or 。: labels, not a sentence
 TABLE_HEADER = re.compile(rf"\(%\)|（%）|^{_LABELS}[0-9]{{4}}\s*年{_LABELS}[0-9]{{4}}\s*年{_LABELS}$")
 # where a figure comes from, not what it is: 「（資料）…より作成」, 「出所：…HP」, a link
-LINK = re.compile(r"^\s*(?:https?://|www\.)")
+LINK = re.compile(rf"^\s*{LINK_START}")
 SOURCE_NOTE = re.compile(rf"^\s*(?:（資料）|\(資料\)|（出典）|\(出典\)|出典[：:]|出所[：:])|{LINK.pattern}")
 _NUMBER = re.compile(r"[0-9０-９]")
 

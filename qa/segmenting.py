@@ -146,7 +146,8 @@ def _words(text: str) -> Iterator[tuple[str, bool]]:
         yield pending, True
 
 
-_LINK = re.compile(r"(?:https?://|www\.)[!-~]+")
+LINK_START = r"(?:https?://|www\.)"  # how a link begins (qa.line_layout reads a line that is one)
+_LINK = re.compile(rf"{LINK_START}[!-~]+")
 
 
 def sentence_ends(text: str) -> list[int]:
