@@ -201,6 +201,9 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
         q = question.vector
         cos, tcos = cosines(hit_id, vecs, tvecs, q)
         texts = [line_text(passage, span) for span in spans]
+        # the lines that may label a line run on into the passage above (「CPTPP」 over 「・2018年12月発効」)
+        above_texts, above_cos = _lines_above(hit_id, lines, previous, cosines, q)
+        context_texts, context_cos = above_texts + texts, above_cos + [float(x) for x in cos]
         title_terms = line_terms(passage.title)
         header: tuple[int, int] | None = None
         header_passage: Passage | None = None
@@ -225,8 +228,8 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
             c, tc = float(cos[j]), float(tcos[j])
             if own_header:  # a row's own vector says little ("世界 -3.3 6.0"): it borrows its header's
                 c, tc = max(c, header_cos[0]), max(tc, header_cos[1])
-            above_j = labels_above(texts, j, NEIGHBOURS)
-            prev_terms = frozenset().union(*(line_terms(texts[i]) for i in above_j))
+            above_j = labels_above(context_texts, len(above_texts) + j, NEIGHBOURS)
+            prev_terms = frozenset().union(*(line_terms(context_texts[i]) for i in above_j))
             ctx_terms = line_terms(ctx)
             raw_line = passage.text[a - passage.start:b - passage.start]
             if own_header:
@@ -242,7 +245,7 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
                 header_passage=header_passage if own_header else None,
                 columns=tuple(col for _, col in pairs),
                 cos=c, titled_cos=tc,
-                prev_cos=max((float(cos[i]) for i in above_j), default=None),
+                prev_cos=max((context_cos[i] for i in above_j), default=None),
                 first=float(j == 0 and not continued),  # a continuation's first line is mid-table
                 **_lexical(weights, asked, ctx_terms, prev_terms, title_terms, idf),
                 type_match=float(bool(found)),
@@ -274,6 +277,16 @@ def candidates(question: Question, hits: list[Hit], lines, idf: dict[str, float]
                              r["header"], r["header_text"], r["header_passage"], r["raw"], r["spans"],
                              r["columns"], x))
     return out
+
+
+def _lines_above(passage_id: str, lines, previous, cosines, q) -> tuple[list[str], list[float]]:
+    """The last ``NEIGHBOURS`` lines of the passage above in the slide, and their cosines."""
+    above = previous(passage_id)
+    if above is None:
+        return [], []
+    passage, spans, vecs, tvecs = lines(above.id)
+    cos, _ = cosines(above.id, vecs, tvecs, q)
+    return [line_text(passage, span) for span in spans[-NEIGHBOURS:]], [float(c) for c in cos[-NEIGHBOURS:]]
 
 
 def _lexical(weights: TermWeights, asked: set[str], line: frozenset[str], prev: frozenset[str],
