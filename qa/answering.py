@@ -25,7 +25,7 @@ from qa.question_analysis import answer_type
 from qa.questions import asked_acronym
 from qa.records import Citation, Hit
 from qa.segmenting import wraps_mid_word
-from qa.span_choice import asks_for, named_labels, names_whole, pick_span
+from qa.span_choice import asks_for, label_answers, named_labels, names_whole, pick_span
 from qa.span_names import expansion_spans
 from qa.spans import Span
 from qa.text import ASIDE
@@ -163,8 +163,8 @@ def choose_lines(cands: list[Candidate], scores: np.ndarray, question: Question,
         after = _neighbour(cands, below, 1)
         if ASIDE.fullmatch(below.text.strip()) and after is not None and cands[after] not in chosen:
             chosen.append(cands[after])  # under the heading only its date 「（21年4月）」: its text is next
-    if above is not None and above not in chosen and is_heading(above) and names_whole(
-            above.text, set(question.terms)):
+    if above is not None and above not in chosen and (is_heading(above) and names_whole(
+            above.text, set(question.terms)) or label_answers(above, best, question)):
         chosen.append(above)  # the label the value sits under (「日英EPA」 over 「・2021年１月発効」)
     return sorted(chosen, key=lambda c: (c.rank, c.start)) if len(chosen) > 1 else chosen
 
@@ -282,11 +282,12 @@ def answering_span(best: Candidate, chosen: list[Candidate], question: Question
     """The line and index of the span the answer opens with: the best line's, else, for a figure
     or a date when the best line holds only the question's own (「外国子会社の実効税負担率10％」), the
     line quoted right next to it (「→15-10=5％分を親会社で課税」). Names and lists come from the best
-    line only: a list in another line is another list."""
+    line only (a list in another line is another list), or a name from the label over it."""
     i = pick_span(best, question)
-    if i is not None or not question.answer_type.typed or asked_acronym(question.text):
+    if i is not None or asked_acronym(question.text):
         return best, i
-    beside = [c for c in chosen if c.passage.id == best.passage.id and abs(c.position - best.position) == 1]
+    beside = [c for c in chosen if c.passage.id == best.passage.id and abs(c.position - best.position) == 1
+              and (question.answer_type.typed or label_answers(c, best, question))]
     return next(((c, j) for c in beside if (j := pick_span(c, question)) is not None), (best, None))
 
 

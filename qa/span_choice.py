@@ -8,6 +8,7 @@ import re
 
 from qa.confidence import ACRONYM, fold, has_content
 from qa.features import Candidate, Question, line_terms
+from qa.line_layout import is_heading_like
 from qa.span_names import spelled_in
 from qa.spans import Span, table_cells
 from qa.text import ASIDE, around_span
@@ -77,6 +78,15 @@ def pick_span(c: Candidate, question: Question) -> int | None:
 
     return max(fresh, key=lambda i: (subject(i), fits(i), in_clause(c.raw, c.spans[i], q), around(i),
                                       -gap(c.raw, c.spans[i], q), -i))
+
+
+def label_answers(label: Candidate, line: Candidate, question: Question) -> bool:
+    """A name asked for (「どの企業」, "which firm") that the best line lacks, held by the short
+    label over it (「＜IHIの取り組み＞」 over 「・衛星AIS技術とAIを使い…追跡。」): the line says what
+    is done, its label who does it."""
+    return (question.answer_type.kind in ("name", "place") and label.position == line.position - 1
+            and is_heading_like(label.text, label.passage.title) and pick_span(line, question) is None
+            and pick_span(label, question) is not None)
 
 
 def alias(raw: str, span: Span, question: Question) -> bool:
