@@ -900,3 +900,42 @@ def test_reshuffled_folds_keep_each_slide_in_one_fold_and_differ_by_seed():
         for train, test in folds:
             assert not {examples[i].group for i in train} & {examples[i].group for i in test}
     assert shuffled_folds(1)(examples) != shuffled_folds(2)(examples)
+
+
+def test_a_passage_s_first_line_takes_its_label_from_the_end_of_the_passage_above():
+    top, _ = _passage_lines("日英EPA\n・2021年１月発効\nCPTPP", "S#1", 0, "EPA")
+    value, hit = _passage_lines("・2018年12月発効", "S#2", top.end + 1, "EPA")
+    by_id = {p.id: p for p in (top, value)}
+    question = "CPTPPが発効したのはいつですか"
+    q = Question(question, "ja", ["cptpp", "発効"], None, answer_type(question, "ja"))
+    idf = {"cptpp": 3.0, "発効": 1.0, "日英": 2.0, "epa": 2.0}
+    lines = lambda pid: _lines(by_id[pid])(pid)  # noqa: E731
+    f = {name: i for i, name in enumerate(FEATURES)}
+    alone = candidates(q, [hit], lines, idf)
+    assert alone[0].x[f["prev_lex"]] == 0.0  # no passage above: nothing labels it
+    [line] = candidates(q, [hit], lines, idf, previous=lambda pid: top if pid == "S#2" else None)
+    assert line.x[f["prev_lex"]] == 1.0 and line.x[f["context_lex"]] == 1.0  # 「CPTPP」 labels it
+
+
+def test_a_name_the_best_line_lacks_comes_from_the_label_over_it():
+    from qa.answering import answering_span
+
+    text = "＜IHIの取り組み＞\n・衛星AIS技術とAIを使い、世界のコンテナ船を追跡。"
+    p, hit = _passage_lines(text, title="サプライチェーン")
+    lm = LanguageModel(None, None, 1.0, 1.0, second_margin=0.0)
+    terms = ["衛星", "ais", "ai", "コンテナ船", "追跡"]
+    for question in ("衛星AISとAIでコンテナ船を追跡する日本企業はどこ？",
+                     "Which Japanese firm uses satellite AIS and AI to follow container ships?"):
+        language = "ja" if question.endswith("？") else "en"
+        q = Question(question, language, terms, None, answer_type(question, language))
+        cands = candidates(q, [hit], _lines(p), IDF)
+        chosen = choose_lines(cands, np.array([1.0, 5.0]), q, lm)
+        assert [c.position for c in chosen] == [0, 1]  # the label is quoted with the line
+        line, i = answering_span(cands[1], chosen, q)
+        assert line.position == 0 and line.spans[i].text == "IHI"
+    # a question that does not ask for a name keeps to the best line
+    what = "衛星AISとAIで何をしていますか"
+    q = Question(what, "ja", ["衛星", "ais", "ai"], None, answer_type(what, "ja"))
+    cands = candidates(q, [hit], _lines(p), IDF)
+    assert [c.position for c in choose_lines(cands, np.array([1.0, 5.0]), q, lm)][-1] == 1
+    assert answering_span(cands[1], [cands[1]], q)[1] is None
