@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from qa.citations import display
-from qa.country_names import COUNTRY_OF_SHORT_FORM
+from qa.country_forms import COUNTRY_OF_SHORT_FORM
 from qa.english import to_english
 from qa.span_names import list_items
 from qa.spans import Span, numeric_spans

@@ -1,10 +1,10 @@
 """English names of countries as the lexicon reads them: demonyms and aliases to the names
 JMdict glosses use, and the one-character forms Japanese writes a pair or group of countries
-with (日米 for Japan-US, 米中 for US-China, 日米豪印 for Japan-US-Australia-India)."""
+with (日米 for Japan-US, 米中 for US-China, 日米豪印 for Japan-US-Australia-India; the forms
+themselves, alone in a line, are ``qa.country_forms``)."""
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 # Lemma rewrites: the US (not "us"), and demonyms to the country names JMdict glosses use
@@ -21,26 +21,6 @@ SHORT_FORMS = {"japan": "日", "usa": "米", "america": "米", "unite kingdom": 
                "korea": "韓", "australia": "豪", "india": "印", "europe": "欧", "eu": "EU",
                "france": "仏", "germany": "独", "canada": "加", "russia": "露", "italy": "伊",
                "asean": "ASEAN", "taiwan": "台"}
-
-
-# The other way, for English answers: 「日・米・豪・印」 is Japan, US, Australia, India (尼, the
-# deck's form for Indonesia, has no lemma above).
-COUNTRY_OF_SHORT_FORM = {"日": "Japan", "米": "US", "英": "UK", "中": "China", "韓": "South Korea",
-                         "豪": "Australia", "印": "India", "欧": "Europe", "仏": "France", "独": "Germany",
-                         "加": "Canada", "露": "Russia", "伊": "Italy", "台": "Taiwan", "尼": "Indonesia"}
-
-# One-character forms name countries alone in brackets (「…の上乗せ（米）」) or joined by list
-# separators (「仏・英などの…」, 「日、中、韓、豪」); inside a word (日米, 中国, 中・長期) they do not.
-_SHORT = f"[{''.join(COUNTRY_OF_SHORT_FORM)}]"
-SHORT_FORM_ALONE = re.compile(
-    rf"(?<=[（(]){_SHORT}(?=[）)])"
-    rf"|(?<![\u3040-\u30ff\u3400-\u9fffA-Za-z]){_SHORT}(?:[・、，,]{_SHORT})+(?![\u30a0-\u30ff\u3400-\u9fffA-Za-z])")
-
-
-def countries_alone(text: str) -> list[tuple[int, str]]:
-    """(offset, character) of each country ``text`` writes in its one-character form alone."""
-    return [(m.start() + i, ch) for m in SHORT_FORM_ALONE.finditer(text)
-            for i, ch in enumerate(m.group()) if ch in COUNTRY_OF_SHORT_FORM]
 
 
 def paired_form(countries: list[str]) -> str | None:

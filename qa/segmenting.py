@@ -16,12 +16,13 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from qa.country_forms import COUNTRY_NAME_OF_SHORT_FORM, countries_alone
 from qa.mapped_files import drop_resident_pages
 
 MAX_PIECE_CHARS = 4000  # well under Sudachi's byte limit (~49 KB) even at 4 bytes a char
 SPLIT_MODE = "A"  # short units: 経済安全保障 -> 経済/安全/保障, so partial compounds match
 DICTIONARY_FILE = "sudachidict_core/resources/system.dic"
-TERMS_VERSION = 3  # bump when terms() changes: indexed terms must match query terms
+TERMS_VERSION = 4  # bump when terms() changes: indexed terms must match query terms
 SENTENCES_VERSION = 2  # bump when sentence_ends() changes: indexed sentence spans follow it
 
 
@@ -115,13 +116,16 @@ def terms(text: str) -> list[str]:
     ``growth`` to ``グロース``. English stop words are dropped. A name of letters and digits
     is one term however Sudachi splits it: inside Japanese text it cuts 「RE100に」 into RE|100
     (and "re" is a stop word) and 「COP26の」 into COP|26, while a bare 「＜RE100＞」 stays whole.
+    A country written in its one-character form alone (「…再就職支援（日）」, 「（日、中、韓、豪）」) also
+    gives its name (日本), as a question writes it.
     """
     out: list[str] = []
     stop = english_stopwords()
-    for term, is_ascii in _words(unicodedata.normalize("NFKC", text)):
+    text = unicodedata.normalize("NFKC", text)
+    for term, is_ascii in _words(text):
         if not (is_ascii and term in stop):
             out.append(term)
-    return out
+    return out + [COUNTRY_NAME_OF_SHORT_FORM[ch] for _, ch in countries_alone(text)]
 
 
 def _words(text: str) -> Iterator[tuple[str, bool]]:

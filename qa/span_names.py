@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from qa.country_names import countries_alone
+from qa.country_forms import countries_alone
 from qa.spans import Span, numeric_spans
 from qa.text import join_with_map
 

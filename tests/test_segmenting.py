@@ -92,3 +92,10 @@ def test_a_full_stop_or_question_mark_inside_a_link_ends_no_sentence():
     link = "https://climateaction.unfccc.int/views/details.html?id=94"
     text = f"出典は{link}\n次の文。"
     assert sentence_ends(text) == [len(text)]
+
+
+def test_a_country_tagged_by_its_one_character_form_is_found_by_its_name():
+    # 「（日）」 tags a measure as Japan's: a question asks about 日本
+    assert terms("■雇用調整助成金の給付拡大、再就職支援（日）")[-1] == "日本"
+    assert terms("非ASEAN署名国（日、中、韓、豪、NZ）")[-4:] == ["日本", "中国", "韓国", "豪州"]
+    assert "日本" not in terms("日米豪印首脳会談") and "中国" not in terms("中・長期的に")  # inside words
