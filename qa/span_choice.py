@@ -84,9 +84,9 @@ def label_answers(label: Candidate, line: Candidate, question: Question) -> bool
     """A name asked for (「どの企業」, "which firm") that the best line lacks, held by the short
     label over it (「＜IHIの取り組み＞」 over 「・衛星AIS技術とAIを使い…追跡。」): the line says what
     is done, its label who does it."""
-    return (question.answer_type.kind in ("name", "place") and label.position == line.position - 1
-            and is_heading_like(label.text, label.passage.title) and pick_span(line, question) is None
-            and pick_span(label, question) is not None)
+    return (question.answer_type.kind in ("name", "place") and label.passage.id == line.passage.id
+            and label.position == line.position - 1 and is_heading_like(label.text, label.passage.title)
+            and pick_span(line, question) is None and pick_span(label, question) is not None)
 
 
 def alias(raw: str, span: Span, question: Question) -> bool:
