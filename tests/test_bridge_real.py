@@ -77,7 +77,7 @@ OFF_TOPIC = {
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
-def test_off_topic_questions_are_never_answered_confidently(real_assistant, language):
+def test_off_topic_questions_are_withheld_or_hedged_all_but_one_in_english(real_assistant, language):
     answers = [real_assistant.ask(q) for q in OFF_TOPIC[language]]
     # English: at most one. Round 22's refit raised the English hedging threshold (0.433 -> 0.467:
     # more mid-confidence answers are right), and "What is the speed of light?" (P 0.465; スピード
