@@ -19,7 +19,7 @@ from qa.answer_model import AnswerModel, LanguageModel, probability
 from qa.answer_texts import NO_ANSWER
 from qa.citations import cite, display
 from qa.composing import Quote, ShortAnswer, compose, glossary, short_answer
-from qa.confidence import Signals, has_content, question_features
+from qa.confidence import Signals, has_content, question_features, term_groups
 from qa.features import Candidate, Question, candidates, expects_span
 from qa.question_analysis import answer_type
 from qa.questions import asked_acronym
@@ -66,7 +66,7 @@ def make_question(text: str, language: str, query_terms: list[str], vector, lexi
     """The question as the answerer sees it; an English one also keeps its content words and
     its phrases' translations (``headwords`` a phrase, as retrieval used them)."""
     english = frozenset()
-    groups = tuple((t,) for t in dict.fromkeys(query_terms))
+    groups = term_groups(text, query_terms)
     untranslated = None
     if language == "en" and lexicon is not None:
         from qa.lexicon import english_words

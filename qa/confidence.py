@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.country_names import deck_spelling
 from qa.features import QUESTION_TERMS, Candidate, Question, expects_span, line_terms
 from qa.line_layout import SOURCE_NOTE
-from qa.segmenting import JAPANESE_CHAR, wraps_mid_word
+from qa.segmenting import JAPANESE_CHAR, terms, wraps_mid_word
 from qa.text import ASIDE, around_span, fold, number_forms, question_numbers
 
 QUESTION_FEATURES = (
@@ -56,6 +57,21 @@ def missing_idf(groups: tuple[tuple[str, ...], ...], passage_terms: set[str] | f
     document never uses counts as the rarest of all)."""
     rare = max(idf.values(), default=1.0)
     return sum(w for g, w in _weighted_groups(groups, idf, rare) if not any(t in passage_terms for t in g))
+
+
+def term_groups(text: str, query_terms: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """One group of terms per thing a Japanese question names, any of which will do: a country with
+    the deck's name for it (イギリス, 英国), a name with the aside in brackets that restates it
+    (「TPP11（環太平洋…協定）」, 「CBPR（越境プライバシールール）」); each other term alone."""
+    canonical = {t: deck_spelling(t, text) or t for t in query_terms}
+    merged: list[tuple[str, ...]] = []
+    text = unicodedata.normalize("NFKC", text)
+    for m in ASIDE.finditer(text):
+        before = terms(text[:m.start()])
+        merged.append(tuple(dict.fromkeys(before[-1:] + terms(m.group()[1:-1]))))
+    taken = {t for g in merged for t in g} | {c for t, c in canonical.items() if c != t}
+    alone = [(t, canonical[t]) if canonical[t] != t else (t,) for t in canonical if t not in taken]
+    return tuple(g for g in merged + alone if g)
 
 
 def _weighted_groups(groups: tuple[tuple[str, ...], ...], idf: dict[str, float], rare: float

@@ -5,6 +5,8 @@ themselves, alone in a line, are ``qa.country_forms``)."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from functools import lru_cache
 
 # Lemma rewrites: the US (not "us"), and demonyms to the country names JMdict glosses use
@@ -43,6 +45,19 @@ _SAME_COUNTRY = {"アメリカ": "米国", "合衆国": "米国", "イギリス"
 
 def same_country(name: str) -> str:
     return _SAME_COUNTRY.get(name, name)
+
+
+def deck_spelling(term: str, text: str) -> str | None:
+    """The deck's name for a country ``text`` writes another way (イギリス -> 英国, オーストラリア -> 豪州),
+    or None; not for a part of a longer word (the アメリカ of ラテンアメリカ)."""
+    name = same_country(term)
+    alone = re.search(rf"(?<![ァ-ヺー]){re.escape(term)}(?![ァ-ヺー])", unicodedata.normalize("NFKC", text))
+    return name if name != term and alone else None
+
+
+def with_deck_spellings(text: str, terms: list[str]) -> list[str]:
+    """A question's terms and the deck's names for the countries it writes another way."""
+    return terms + [name for t in terms if (name := deck_spelling(t, text))]
 
 
 @lru_cache(maxsize=64)  # read only when a table row is, once per question

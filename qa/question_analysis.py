@@ -58,14 +58,14 @@ _JA_RULES = _rules([
     ("percentage", [r"何(?:%|パーセント|割)", _CHANGE_JA, _HOW_FAR_JA,
                     r"(?:どの(?:くらい|程度)|どれ(?:くらい|だけ|ほど))(?:の割合)?を占め",
                     r"どの(?:くらい|程度)の割合", r"割合|比率|シェア",
-                    r"(?:率|比)(?:は|が|を)?(?:何|どの|どれ|いくら|$)"]),
+                    r"(?:率|比)(?:は|が|を|って)?(?:何|どの|どれ|いくら|$)"]),
     ("amount", [r"いくら|金額|[額費]は|額を|予算", r"規模(?!に関する|の)",
                 r"何(?:兆|億|万|千)?(?:円|ドル|ユーロ|ポンド|元)",
                 r"どれだけの(?:投資|資金|支出|予算)",
                 r"(?:どの|どれ)(?:くらい|ぐらい|程度|ほど)の(?:規模|金額|額|投資|予算|資金|支出)",
-                rf"(?:額|投資|予算|資金|支出|費用|規模)(?:は|が){_HOW_MUCH_JA}"]),
+                rf"(?:額|投資|予算|資金|支出|費用|規模)(?:は|が|って){_HOW_MUCH_JA}"]),
     ("count", [rf"何(?:{_COUNT_JA_RX})", r"いくつ|数は|数を|どれだけの数|人口(?:は|って)",
-               rf"(?:国|企業|品目|件数|人数)(?:は|が){_HOW_MUCH_JA}",
+               rf"(?:国|企業|品目|件数|人数)(?:は|が|って){_HOW_MUCH_JA}",
                _YEARS_COUNT_JA]),
     ("year", [r"何年(?![代間前後度])|西暦"]),
     ("date", [r"いつ|何月|何日|時期|期間|日付|何年度|期限"]),
@@ -126,7 +126,8 @@ _EN_RULES = _rules([
                     r"\bhow much of (?:[\w'-]+ ){0,8}(?:account|make up|represent|cover|occup|compris)"]),
     ("amount", [r"\bhow (?:much|large|big)\b|\b(?:size|scale) of\b|\bwhat (?:amount|sum|budget|size)\b",
                 rf"{_WHAT_IS_THE}(?:amount|value|scale|sum) of\b",
-                r"\bcost\b|\bworth\b|\bin (?:dollars|yen|euros|pounds)\b|\b(?:surplus|deficit|budget)\b",
+                r"\bcost\b|\bworth\b|\bprice(?: tag)? (?:of|on|for)\b|\bin (?:dollars|yen|euros|pounds)\b",
+                r"\b(?:surplus|deficit|budget)\b",
                 r"\bhow many (?:\w+ )?(?:dollars|yen|euros|pounds|yuan)\b"]),
     ("count", [r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bpopulation\b"]),
     ("year", [r"\b(?:what|which|in what|from which|from what) years?\b", rf"{_WHAT_IS_THE}year\b"]),
@@ -142,7 +143,8 @@ _EN_RULES = _rules([
     ("list", [r"^(?:list|name|give|enumerate)\b|\bname (?:some|the|three|two|four|all)\b",
               r"\bgive (?:some )?examples?\b", r"\bwhat are the (?:two|three|four|five|six|seven|\d+|main)\b",
               r"\bwhat (?:two|three|four|five|six) ",
-              r"\bwhich (?:[\w-]+ ){0,3}(?:fields|sectors|areas|items|products|economies|measures)\b"]),
+              r"\bwhich (?:[\w-]+ ){0,3}(?:fields|sectors|industries|areas|items|products|economies|"
+              r"measures)\b"]),
     ("place", [r"\bwhere\b|\bin what (?:city|country)\b",
                rf"\bwhich (?:[\w-]+ ){{0,2}}{_PLACE_EN}",
                r"^tell me (?!how )(?:the |which )?(?:[\w-]+ ){0,3}(?:countries|nations|cities|regions|"
@@ -183,14 +185,15 @@ _EN_UNITS = [("ドル", r"dollars?|usd|\$"), ("円", r"\byen\b|jpy"), ("ユー�
              ("人", r"people|persons|participants|doctors|physicians|nurses|workers|employees|staff|"
                    r"students|visitors|residents|citizens|patients"),
              ("か月", r"months"), ("分野", r"fields|sectors|areas"), ("エコノミー", r"economies"),
-             ("本", r"executive orders|orders"), ("項目", r"principles|points")]
+             ("本", r"executive orders|orders"), ("項目", r"principles|points"),
+             ("回", r"\bdoses\b|\btimes\b")]
 _EN_SCALE = [("兆", r"trillion"), ("億", r"billion|hundred million")]
 _CURRENCY_IN_JA = re.compile(r"何(兆|億|万|千)?(円|ドル|ユーロ|ポンド|元|ルピア)"
                              r"|(兆|億)?(円|ドル|ユーロ|ポンド)(?:で|建て)")
 _COUNT_IN_JA = re.compile(rf"何({_COUNT_JA_RX})")
 # the thing counted, named around 数 or いくつ: 「国の数」「国・地域数」「日本企業はいくつ」「いくつの品目」
 _COUNTED_NOUN_JA = re.compile(r"(?<=いくつの)(国|企業|品目|件)|(国|企業|品目|件)(?:・地域)?"
-                              r"(?:の?数(?![値量字])|[はをが](?:いくつ|幾つ|どれ(?:くらい|ぐらい|だけ|ほど)))")
+                              r"(?:の?数(?![値量字])|(?:[はをが]|って)(?:いくつ|幾つ|どれ(?:くらい|ぐらい|だけ|ほど)))")
 
 
 def _ja_unit(q: str, kind: str) -> tuple[str, str]:
@@ -211,6 +214,8 @@ def _ja_unit(q: str, kind: str) -> tuple[str, str]:
             return {"国": "か国", "企業": "社", "品目": "品目", "件": "件"}[m.group(1) or m.group(2)], ""
     if kind == "name" and _ROLE_JA.search(q):
         return "person", ""
+    if kind == "name" and _ORG_JA.search(q):
+        return "org", ""
     return "", ""
 
 
@@ -270,10 +275,19 @@ _ROLE_EN = re.compile(rf"\bwho (?:is|was|are|were|has been) (?:the |its |their )
 _ROLE_JA = re.compile(r"(?:首相|総理(?:大臣)?|大統領|事務局長|大臣|長官|議長|委員長|総裁|主席|特使|大使|"
                       r"社長|CEO)(?:は|って|を務め[たるてい]{1,3}(?:の|人)は)誰|人物")
 
+# a company or body is asked for: a place (ウイグル, 欧州) or a person is no answer
+_ORG_EN = re.compile(r"\b(?:which|what) (?:[\w'-]+ ){0,3}?(?:company|companies|firms?|brands?|makers?|"
+                     r"manufacturers?|organi[sz]ations?|agency|agencies|body|bodies|banks?|think tanks?|"
+                     r"institutes?|conglomerates?)\b")
+_ORG_JA = re.compile(r"(?:企業|会社|団体|機関|組織|事業者|銀行|ブランド|メーカー)(?:は|が|って)どこ|"
+                     r"どこの(?:企業|会社|団体|機関|組織|事業者|銀行)|どの(?:企業|会社|組織|機関|団体)")
+
 
 def _en_units(low: str, kind: str) -> tuple[str, str]:
     if kind == "name" and _ROLE_EN.search(low):
         return "person", ""
+    if kind == "name" and _ORG_EN.search(low):
+        return "org", ""
     if kind == "percentage":
         return "%", ""
     if kind not in ("amount", "count", "list"):

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import Config, check_mode
+from qa.country_names import with_deck_spellings
 from qa.fusion import FusionParams, rrf
 from qa.hubness import Hubness
 from qa.index_check import check_vectors
@@ -115,7 +116,7 @@ class Retriever:
         lexicon = self.index.lexicon
         if language == "en" and lexicon is not None:
             return lexicon.query_terms(query, self.fusion.bridge_headwords)
-        return terms(query)
+        return with_deck_spellings(query, terms(query))
 
     def rank(self, query: str, need_dense: bool = True, need_bm25: bool = True,
              language: str | None = None) -> Ranked:

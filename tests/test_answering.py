@@ -11,7 +11,14 @@ import pytest
 from qa.answer_model import MODEL_FILE, AnswerModel, LanguageModel, LinearModel, load_model, save_model
 from qa.answering import choose_lines, decide, is_cut, is_heading
 from qa.composing import GLOSSARY_LABEL, Quote, ShortAnswer, compose, short_answer
-from qa.confidence import QUESTION_FEATURES, has_content, missing_names, missing_numbers
+from qa.confidence import (
+    QUESTION_FEATURES,
+    has_content,
+    missing_idf,
+    missing_names,
+    missing_numbers,
+    term_groups,
+)
 from qa.errors import AnswerModelError
 from qa.features import FEATURES, Question, candidates, coverage, novelty
 from qa.fitting import thresholds
@@ -674,6 +681,27 @@ def test_near_miss_details_are_found_missing():
     assert missing_names("ASEAN5の成長率は？", "ASEANの成長") == 1
     assert missing_names("What does the document say about trade?", "貿易", "en") == 0
     assert not has_content(["2021"]) and has_content(["半導体"])
+
+
+def test_a_country_in_another_spelling_or_a_name_restated_in_brackets_is_one_thing_asked():
+    from qa.country_names import with_deck_spellings
+    from qa.segmenting import terms
+
+    question = "イギリスがTPP11（環太平洋パートナーシップ協定）に加入申請したのはいつ？"
+    asked = with_deck_spellings(question, terms(question))
+    assert "英国" in asked  # the deck writes 英国: BM25 looks for it too
+    groups = term_groups(question, asked)
+    assert ("イギリス", "英国") in groups  # either spelling will do
+    restated = next(g for g in groups if "tpp11" in g)
+    assert {"環", "太平洋", "パートナーシップ", "協定"} <= set(restated)  # the name or its aside
+    assert ("加入",) in groups and not any("英国" in g and len(g) == 1 for g in groups)
+    # the deck's own spelling alone is one group; missing only when neither name occurs
+    assert term_groups("英国の首相", ["英国", "首相"]) == (("英国",), ("首相",))
+    latin_america = "ラテンアメリカの成長率は？"  # no country: not 米国
+    assert "米国" not in with_deck_spellings(latin_america, terms(latin_america))
+    assert all(len(g) == 1 for g in term_groups(latin_america, terms(latin_america)))
+    idf = {"英国": 3.0, "加入": 2.0, "tpp11": 5.0, "協定": 1.0, "申請": 2.0}
+    assert missing_idf(groups, frozenset({"英国", "加入", "協定", "申請", "為る"}), idf) == 0.0
 
 
 def test_the_line_that_writes_the_question_s_date_is_marked():

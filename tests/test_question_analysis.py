@@ -39,6 +39,11 @@ JA_CASES = [
     ("中国は何か国にワクチンを輸出しましたか。", "count", "か国"),
     ("環境物品は何品目ですか。", "count", "品目"),
     ("再輸出規制の対象は何社ですか。", "count", "社"),
+    # colloquial って marks the noun asked about, as は does
+    ("IMFの数字だと、日本の2020年の成長率ってどれくらいだった？", "percentage", "%"),
+    ("復興基金の予算ってどれくらい？", "amount", ""),
+    ("参加している企業ってどれくらい？", "count", "社"),
+    ("CBPRの認証を受けている企業はどこ？", "name", "org"),  # a company is asked for: no place answers
     ("承認国の数はいくつですか。", "count", "か国"),  # the counted noun before 数: countries
     ("2050年までのカーボンニュートラルを表明した国・地域はいくつですか", "count", "か国"),
     ("RE100に加わっている日本企業はいくつありますか？", "count", "社"),
@@ -126,7 +131,12 @@ EN_CASES = [
     ("Who is the new WTO Director-General?", "name", "person"),  # an office's holder: a person
     ("What is the name of the dialogue with ASEAN?", "name", ""),
     ("What does SCRI stand for?", "name", ""),
-    ("Which organisation certifies CBPR in Japan?", "name", ""),
+    ("Which organisation certifies CBPR in Japan?", "name", "org"),
+    ("Which European clothing brand stopped buying Xinjiang cotton?", "name", "org"),
+    ("Which think tank published the report on forced labour?", "name", "org"),
+    ("What's the price tag on the American Jobs Plan?", "amount", ""),
+    ("Which industries will the carbon border tax cover?", "list", ""),
+    ("How many vaccine doses has China donated?", "count", "回"),  # doses, not the countries given them
     ("List the six priority fields of J-Bridge.", "list", ""),
     ("What are the three functions of the WTO?", "list", ""),
     ("Give examples of environmental goods.", "list", ""),
@@ -147,7 +157,7 @@ EN_CASES = [
     ("Who chaired the 2019 ministerial meeting?", "name", ""),  # a chair may be a country (Italy)
     ("Which US official is keen to engage China on climate?", "name", "person"),
     ("Which EU commissioner announced the plan?", "name", "person"),
-    ("Which official body certifies companies?", "name", ""),  # an office qualifying a noun: no person
+    ("Which official body certifies companies?", "name", "org"),  # an office qualifying a noun: no person
     ("Which head office handles it?", "name", ""),
 ]
 

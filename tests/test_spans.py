@@ -270,6 +270,16 @@ def test_who_holds_an_office_is_answered_by_a_person_only() -> None:
     assert [s.text for s in typed_spans(cut) if matches(office, s)] == []
 
 
+
+def test_a_company_asked_for_is_not_answered_by_a_place() -> None:
+    line = "• 欧州の衣料品企業A社は、20年9月、ウイグルからの綿花調達停止を発表。"
+    company = AnswerType("name", "org")
+    assert [s.text for s in typed_spans(line) if matches(AnswerType("name"), s)
+            and s.unit == "place"]  # any name: the places 欧州, ウイグル
+    assert [s.text for s in typed_spans(line) if matches(company, s) and s.unit == "place"] == []
+    assert matches(company, Span("name", "ASPI", 0, 4, unit="latin"))
+
+
 HEADER = "(%) 2020年 2021年 (%) 2020年 2021年"
 
 
