@@ -126,7 +126,8 @@ class Assistant:
     def _retrieve(self, turn: Turn) -> Turn:
         t0 = time.perf_counter()
         r = self.retriever
-        turn.hits, ranked = r.search_with_evidence(turn.query, k=max(turn.k, 1), mode=turn.mode)
+        turn.hits, ranked = r.search_with_evidence(turn.query, k=max(turn.k, 1), mode=turn.mode,
+                                                   answering=True)
         vec = ranked.query_vec if ranked.query_vec is not None else r.embed_query(turn.query)
         turn.timings["retrieve_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         t1 = time.perf_counter()

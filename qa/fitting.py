@@ -55,7 +55,7 @@ def collect(items: Sequence[GoldItem], retriever, k: int = 5, mode: str = "hybri
     out = []
     for item in tqdm(items, desc="gather", unit="q"):
         text = clean_question(item.question).text
-        hits, ranked = retriever.search_with_evidence(text, k=k, mode=mode)
+        hits, ranked = retriever.search_with_evidence(text, k=k, mode=mode, answering=True)
         vec = ranked.query_vec if ranked.query_vec is not None else retriever.embed_query(text)
         q = make_question(text, detect_language(text), ranked.query_terms, vec, retriever.index.lexicon,
                           retriever.fusion.bridge_headwords)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from qa.lexical import LocalBm25
 from qa.lexicon import Lexicon, english_words
+from qa.records import Passage
 
 GLOSSES = 2  # first glosses of a headword read as its English (later ones drift: 為る "carry out")
 
@@ -71,3 +74,27 @@ class GlossBm25:
         """The ``n`` best passages for an English question's content words (passage idx, score)."""
         words = [w for w, _, _ in english_words(question) if w in self._bm25.vocab]
         return self._bm25.top(words, n) if words else []
+
+
+def gloss_texts(passages: list[Passage], lexicon: Lexicon) -> list[str]:
+    """Each passage, title first, as the first glosses of its key headwords in reading order
+    ("corona; crisis; employment adjustment subsidy; …"): embedded at index time, they let an
+    English question's vector meet a passage in English too (``Retriever.rank``)."""
+    return ["; ".join(dict.fromkeys(g for _, g in lexicon.glosses(f"{p.title}\n{p.text}"))) for p in passages]
+
+
+def known_glosses(index) -> dict[str, np.ndarray]:
+    """An index's embedded glosses by gloss text (none without a lexicon)."""
+    if index.lexicon is None or index.gloss_vectors is None:
+        return {}
+    return dict(zip(gloss_texts(index.passages, index.lexicon), index.gloss_vectors))
+
+
+def embed_glosses(texts: list[str], embedder, known: dict[str, np.ndarray]) -> np.ndarray:
+    """The vectors of the passages' gloss texts, embedding only those ``known`` lacks: a passage's
+    glosses change only with its own text (a headword it holds is in any corpus that holds it), so
+    adding a document embeds only the new passages' glosses."""
+    todo = [t for t in dict.fromkeys(texts) if t not in known]
+    fresh = dict(zip(todo, embedder.encode_passages(todo))) if todo else {}
+    rows = [known[t] if t in known else fresh[t] for t in texts]
+    return np.asarray(rows, dtype=np.float32).reshape(len(texts), int(embedder.dim))

@@ -33,6 +33,7 @@ from qa.doc_index import (
     write_documents,
 )
 from qa.errors import CorpusError, IndexLoadError
+from qa.gloss_index import embed_glosses, gloss_texts, known_glosses
 from qa.index_files import read_documents_file, read_passages, read_unit_vectors
 from qa.index_lexicon import LEXICON, build_lexicon, lexicon_record, lexicon_staleness, read_lexicon
 from qa.lexicon import Lexicon, save_lexicon
@@ -40,11 +41,13 @@ from qa.records import Passage
 from qa.segmenting import segmenter_info
 from qa.store import VectorStore, build_store, open_store
 
-FORMAT_VERSION = 5  # 4: the lexicon; 5: several documents (documents.jsonl), passages with document and page
+FORMAT_VERSION = 6  # 4: the lexicon; 5: several documents (documents.jsonl), passages with document and page;
+# 6: the passages' dictionary glosses embedded (GLOSS_VECTORS)
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 UNIT_VECTORS = "sentences.npy"  # one row per sentence/table row, in passage order
 TITLED_VECTORS = "sentences_titled.npy"  # the same sentences embedded after their slide title
+GLOSS_VECTORS = "passage_glosses.npy"  # with the lexicon: each passage's glosses embedded (English)
 
 
 @dataclass
@@ -91,6 +94,7 @@ class Index:
     unit_offsets: list[int]  # first row of each passage's sentences in unit_vectors
     documents: dict[str, CorpusFile] = field(default_factory=dict)  # file name -> stored document
     lexicon: Lexicon | None = None  # English questions' bridge to Japanese BM25 terms
+    gloss_vectors: np.ndarray | None = None  # (passages, dim), with the lexicon: ``qa.gloss_index``
 
     @property
     def texts(self) -> dict[str, str]:
@@ -125,30 +129,35 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParams
                         store)[0]
 
 
-def _previous(index_dir: Path, embedder, params: ChunkParams) -> dict[str, DocumentData]:
+def _previous(index_dir: Path, embedder, params: ChunkParams) -> tuple[dict[str, DocumentData], dict]:
     """Per-document data of a previous index built the same way (same model, chunker,
-    segmenter and format), else nothing: then every document is embedded again."""
+    segmenter and format), and its embedded glosses by text; else nothing: then every document
+    is embedded again."""
     try:
         old = load_index(index_dir, None, embedder.model_id)
     except IndexLoadError:
-        return {}
+        return {}, {}
     try:
         same = old.manifest.model_fingerprint == embedder.fingerprint()
         if same and old.manifest.chunker == params.to_dict():
             return split_by_document(old.documents, old.passages, old.terms, old.units, old.store.vectors(),
-                                     old.unit_vectors, old.titled_vectors)
-        return {}
+                                     old.unit_vectors, old.titled_vectors), known_glosses(old)
+        return {}, {}
     finally:
         old.store.close()
 
 
 def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: ChunkParams,
                 started: float, embedded: list[str], bridge: bool = True,
-                dictionary: Path | None = None, store: str | None = None) -> Manifest:
+                dictionary: Path | None = None, store: str | None = None, glosses: dict | None = None
+                ) -> Manifest:
     """Join the documents' data and write it atomically; corpus-wide artefacts come from stored
     per-document data, not the model: the lexicon from the texts, BM25/IDF from terms at load."""
     passages, p_terms, units, vectors, unit_vectors, titled_vectors = concat(parts, embedder.dim)
     lexicon = build_lexicon([d.doc.text for d in parts], dictionary) if bridge else None
+    arrays = {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors}
+    if lexicon is not None:  # ``glosses``: the previous index's, by text
+        arrays[GLOSS_VECTORS] = embed_glosses(gloss_texts(passages, lexicon), embedder, glosses or {})
     vstore = build_store(store, _store_record(index_dir), index_dir, passages, p_terms, vectors)
     manifest = Manifest(
         format_version=FORMAT_VERSION, package_version=__version__,
@@ -162,8 +171,7 @@ def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: Ch
     )
     manifest.build_seconds = round(time.perf_counter() - started, 2)
     try:
-        _write_atomically(Path(index_dir), manifest, passages, p_terms, units,
-                          {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors},
+        _write_atomically(Path(index_dir), manifest, passages, p_terms, units, arrays,
                           vstore, [d.doc for d in parts], lexicon)
     except BaseException:
         vstore.discard()
@@ -189,7 +197,7 @@ def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParam
     params = params or ChunkParams()
     index_dir = Path(index_dir)
     shas = corpus_fingerprint(corpus_dir)
-    old = _previous(index_dir, embedder, params) if incremental else {}
+    old, glosses = _previous(index_dir, embedder, params) if incremental else ({}, {})
     old_shas = {name: d.doc.sha256 for name, d in old.items()}
     reused = {name: d for name, d in old.items() if shas.get(name) == d.doc.sha256}
     fresh = [read_corpus_file(Path(corpus_dir) / name) for name in shas if name not in reused]
@@ -200,7 +208,8 @@ def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParam
     parts = [reused.get(name) or made[name] for name in shas]
     changes = Changes(sorted(n for n in made if n not in old_shas), sorted(n for n in made if n in old_shas),
                       sorted(n for n in old_shas if n not in shas), sorted(reused), full=not reused)
-    manifest = write_parts(index_dir, parts, embedder, params, t0, sorted(made), bridge, dictionary, store)
+    manifest = write_parts(index_dir, parts, embedder, params, t0, sorted(made), bridge, dictionary, store,
+                           glosses)
     return manifest, changes
 
 
@@ -317,8 +326,13 @@ def _load_rest(index_dir: Path, manifest: Manifest, store: VectorStore) -> Index
     if set(documents) != set(manifest.corpus) or any(p.source not in documents for p in passages):
         raise IndexLoadError(f"index at {index_dir}: {DOCUMENTS} is out of step with the "
                              "manifest. Rebuild with `qa index`")
+    lexicon = read_lexicon(index_dir, manifest.lexicon)
+    glosses = read_unit_vectors(index_dir / GLOSS_VECTORS) if lexicon is not None else None
+    if glosses is not None and glosses.shape != (len(passages), manifest.dim):
+        raise IndexLoadError(f"index at {index_dir}: {GLOSS_VECTORS} is out of step with the "
+                             "passages. Rebuild with `qa index`")
     return Index(index_dir, manifest, passages, p_terms, store, units, unit_vectors,
-                 titled_vectors, _offsets(units), documents, read_lexicon(index_dir, manifest.lexicon))
+                 titled_vectors, _offsets(units), documents, lexicon, glosses)
 
 
 def current_problem(index_dir: Path, corpus_dir: Path, model: str | None) -> str:

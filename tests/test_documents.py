@@ -132,7 +132,10 @@ def test_adding_a_document_embeds_only_that_document(tmp_path, corpus, index):
     (corpus / "extra.md").write_text("# 追加\n\n新しい文書にだけ書かれた一文。\n", encoding="utf-8")
     manifest, changes = update_index(corpus, index, embedder, progress=False)
     assert (changes.added, changes.changed, changes.removed) == (["extra.md"], [], [])
-    assert embedder.texts and all("新しい文書" in t or "追加" in t for t in embedder.texts)
+    glosses = [t for t in embedder.texts if t.isascii()]  # the passages' dictionary glosses (English)
+    japanese = [t for t in embedder.texts if t not in glosses]
+    assert japanese and all("新しい文書" in t or "追加" in t for t in japanese)
+    assert glosses == ["addition; new; document; write; insignificant"]  # the others' glosses are reused
     after = load_index(index, corpus, embedder.model_id)
     old = {p.id: i for i, p in enumerate(before.passages)}
     for i, p in enumerate(after.passages):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from qa.gloss_index import GlossBm25, gloss_bags
+from qa.gloss_index import GlossBm25, gloss_bags, gloss_texts
 from qa.lexicon import Entry, Lexicon
+from qa.records import Passage
 
 
 def _lexicon() -> Lexicon:
@@ -40,6 +41,13 @@ def test_english_words_find_the_passage_whose_glosses_hold_them():
     assert index.top("?", 5) == []
 
 
+def test_a_passage_is_embedded_as_its_glosses_in_reading_order_title_first():
+    passage = Passage("d/1#1", "1", "RCEP協定", "輸出規制に署名。輸出規制", 0, 12)
+    # the longest headword first (輸出規制, not 輸出), each once; the deck's own Latin words are left
+    # to the passage's own vector
+    assert gloss_texts([passage], _lexicon()) == ["agreement; export control; signature"]
+
+
 def test_only_english_questions_fuse_the_gloss_ranking(tiny_index, tiny_corpus, fake_embedder):
     from qa.retrieving import Retriever
 
@@ -49,5 +57,14 @@ def test_only_english_questions_fuse_the_gloss_ranking(tiny_index, tiny_corpus, 
     gloss = r.rank("How are trade conflicts settled?", language="en").gloss
     assert gloss and all("紛争" in r.passages[i].text for i, _ in gloss)
     assert r.rank("貿易紛争の解決", language="ja").gloss == []
-    r.fusion = replace(r.fusion, gloss_weight={"en": 0.0})
+    # the passages' embedded glosses rank every passage for an English question, never a Japanese one
+    assert len(r.rank("How are trade conflicts settled?", language="en").gloss_dense) == len(r.passages)
+    assert r.rank("貿易紛争の解決", language="ja").gloss_dense == []
+    # the answerer reads the fusion without them (its abstention signals, eval/README "Round 24")
+    ranked = r.rank("How are trade conflicts settled?", language="en")
+    for_answers = r.fuse(ranked, "hybrid", "en", answering=True)
+    assert for_answers == r.fuse(replace(ranked, gloss_dense=[]), "hybrid", "en")
+    assert r.fuse(ranked, "hybrid", "en") != for_answers
+    r.fusion = replace(r.fusion, gloss_weight={"en": 0.0}, gloss_dense_weight={"en": 0.0})
     assert r.rank("How are trade conflicts settled?", language="en").gloss == []
+    assert r.rank("How are trade conflicts settled?", language="en").gloss_dense == []

@@ -184,6 +184,16 @@ def test_sentence_vectors_of_wrong_shape(tiny_index, array, expected):
     assert expected in refused(tiny_index)
 
 
+def test_passage_glosses_out_of_step_or_missing_are_refused(tiny_index):
+    index = load(tiny_index)
+    assert index.lexicon is not None and index.gloss_vectors.shape == (len(index.passages), 64)
+    path = tiny_index / "passage_glosses.npy"
+    np.save(path, np.zeros((len(index.passages) - 1, 64), dtype=np.float32))
+    assert "passage_glosses.npy is out of step with the passages" in refused(tiny_index)
+    path.unlink()
+    assert refused(tiny_index) == f"{path} is missing: rebuild with `qa index`"
+
+
 def test_missing_and_garbage_sentence_vectors(tiny_index):
     path = tiny_index / "sentences.npy"
     path.write_bytes(b"\x93NUMPY garbage")

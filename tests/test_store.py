@@ -151,7 +151,7 @@ def test_incremental_update_adds_and_removes_documents(store, tmp_path, tiny_cor
     (tiny_corpus / "chips.md").write_text(EXTRA, encoding="utf-8")
     _, changes = update_index(tiny_corpus, folder, embedder, progress=False)
     assert changes.added == ["chips.md"] and changes.unchanged == ["deck.txt"]
-    assert embedder.calls - calls == 3  # passages, sentences, titled sentences of chips.md only
+    assert embedder.calls - calls == 4  # passages, sentences, titled sentences, glosses of chips.md only
     r = Retriever(load_index(folder), lambda: embedder)
     try:
         assert r.index.manifest.store["kind"] == store  # QA_STORE unset: the index keeps its store
