@@ -152,11 +152,12 @@ def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: Ch
                 dictionary: Path | None = None, store: str | None = None, glosses: dict | None = None
                 ) -> Manifest:
     """Join the documents' data and write it atomically; corpus-wide artefacts come from stored
-    per-document data, not the model: the lexicon from the texts, BM25/IDF from terms at load."""
+    per-document data: the lexicon from the texts, BM25/IDF from terms at load; the model embeds
+    only the glosses of passages ``glosses`` (the previous index's, by text) lacks."""
     passages, p_terms, units, vectors, unit_vectors, titled_vectors = concat(parts, embedder.dim)
     lexicon = build_lexicon([d.doc.text for d in parts], dictionary) if bridge else None
     arrays = {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors}
-    if lexicon is not None:  # ``glosses``: the previous index's, by text
+    if lexicon is not None:
         arrays[GLOSS_VECTORS] = embed_glosses(gloss_texts(passages, lexicon), embedder, glosses or {})
     vstore = build_store(store, _store_record(index_dir), index_dir, passages, p_terms, vectors)
     manifest = Manifest(

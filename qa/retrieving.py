@@ -121,7 +121,7 @@ class Retriever:
         return with_deck_spellings(query, terms(query))
 
     def rank(self, query: str, need_dense: bool = True, need_bm25: bool = True,
-             language: str | None = None) -> Ranked:
+             language: str | None = None, need_gloss_dense: bool = True) -> Ranked:
         n = self.fusion.candidates
         dense: list[tuple[int, float]] = []
         sentence: list[tuple[int, float]] = []
@@ -141,8 +141,8 @@ class Retriever:
             bm25 = self._bm25.top(matched, n)
         gloss = self._gloss_index().top(query, n) if need_bm25 and self._uses_glosses(language) else []
         glossed = self.index.gloss_vectors
-        gloss_dense = _top(glossed @ vec, n) if vec is not None and glossed is not None and \
-            self.fusion.gloss_dense_weight.get(language, 0.0) > 0 else []
+        gloss_dense = _top(glossed @ vec, n) if need_gloss_dense and vec is not None and glossed is not None \
+            and self.fusion.gloss_dense_weight.get(language, 0.0) > 0 else []
         return Ranked(dense, bm25, q_terms, matched, vec, sentence, gloss, gloss_dense)
 
     def _uses_glosses(self, language: str) -> bool:
@@ -269,7 +269,8 @@ class Retriever:
         check_mode(mode)
         text = clean_question(query).text
         language = detect_language(text)
-        ranked = self.rank(text, need_dense=mode != "bm25", need_bm25=True, language=language)
+        ranked = self.rank(text, need_dense=mode != "bm25", need_bm25=True, language=language,
+                           need_gloss_dense=not answering)
         fused = self.fuse(ranked, mode, language, answering)[: max(k, 0)]
         return [self._hit(i, s, r) for r, (i, s) in enumerate(fused, start=1)], ranked
 

@@ -270,11 +270,11 @@ def matches(answer_type: AnswerType | str, span: Span) -> bool:
     if kind == "place" and span.unit == "latin" and _ALL_CAPS.fullmatch(span.text) and (
             span.text not in PLACE_ACRONYMS):
         return False  # "which countries signed RCEP" is not answered by the GDP of 「世界のGDP」
-    if getattr(answer_type, "unit", "") == "person" and span.unit != "person":
-        return False  # the prime minister is a person, not the EPA the line names
-    if getattr(answer_type, "unit", "") == "org" and span.unit in ("place", "person", "country"):
-        return False  # "which brand stopped…" is not answered by 「ウイグル」, where it stopped buying
     hint = getattr(answer_type, "unit", "")
+    if hint == "person" and span.unit != "person":
+        return False  # the prime minister is a person, not the EPA the line names
+    if hint == "org" and span.unit in ("place", "person", "country"):
+        return False  # "which brand stopped…" is not answered by 「ウイグル」, where it stopped buying
     if kind == "count" and not hint and span.unit in _DURATIONS:
         return False  # "how many measures": 「過去10年」 counts years, which the question would have said
     if hint and span.kind in ("amount", "count", "percentage", "number") and span.unit and hint != span.unit:
