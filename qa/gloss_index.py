@@ -80,21 +80,31 @@ def gloss_texts(passages: list[Passage], lexicon: Lexicon) -> list[str]:
     """Each passage, title first, as the first glosses of its key headwords in reading order
     ("corona; crisis; employment adjustment subsidy; …"): embedded at index time, they let an
     English question's vector meet a passage in English too (``Retriever.rank``)."""
-    return ["; ".join(dict.fromkeys(g for _, g in lexicon.glosses(f"{p.title}\n{p.text}"))) for p in passages]
+    return [_gloss_text(_glossed(p), lexicon) for p in passages]
+
+
+def _gloss_text(text: str, lexicon: Lexicon) -> str:
+    return "; ".join(dict.fromkeys(g for _, g in lexicon.glosses(text)))
+
+
+def _glossed(p: Passage) -> str:
+    return f"{p.title}\n{p.text}"
 
 
 def known_glosses(index) -> dict[str, np.ndarray]:
-    """An index's embedded glosses by gloss text (none without a lexicon)."""
+    """An index's embedded glosses by the passage text they gloss (none without a lexicon)."""
     if index.lexicon is None or index.gloss_vectors is None:
         return {}
-    return dict(zip(gloss_texts(index.passages, index.lexicon), index.gloss_vectors))
+    return dict(zip(map(_glossed, index.passages), index.gloss_vectors))
 
 
-def embed_glosses(texts: list[str], embedder, known: dict[str, np.ndarray]) -> np.ndarray:
-    """The vectors of the passages' gloss texts, embedding only those ``known`` lacks: a passage's
-    glosses change only with its own text (a headword it holds is in any corpus that holds it), so
-    adding a document embeds only the new passages' glosses."""
-    todo = [t for t in dict.fromkeys(texts) if t not in known]
-    fresh = dict(zip(todo, embedder.encode_passages(todo))) if todo else {}
-    rows = [known[t] if t in known else fresh[t] for t in texts]
-    return np.asarray(rows, dtype=np.float32).reshape(len(texts), int(embedder.dim))
+def embed_glosses(passages: list[Passage], lexicon: Lexicon, embedder, known: dict[str, np.ndarray]
+                  ) -> np.ndarray:
+    """The vectors of the passages' embedded glosses, glossing and embedding only the passages whose
+    text ``known`` lacks: a passage's glosses change only with its own text (a headword it holds is
+    in any corpus that holds it), so adding a document embeds only the new passages' glosses."""
+    todo = list(dict.fromkeys(t for t in map(_glossed, passages) if t not in known))
+    texts = [_gloss_text(t, lexicon) for t in todo]
+    fresh = dict(zip(todo, embedder.encode_passages(texts))) if todo else {}
+    rows = [known[t] if t in known else fresh[t] for t in map(_glossed, passages)]
+    return np.asarray(rows, dtype=np.float32).reshape(len(passages), int(embedder.dim))

@@ -33,7 +33,7 @@ from qa.doc_index import (
     write_documents,
 )
 from qa.errors import CorpusError, IndexLoadError
-from qa.gloss_index import embed_glosses, gloss_texts, known_glosses
+from qa.gloss_index import embed_glosses, known_glosses
 from qa.index_files import read_documents_file, read_passages, read_unit_vectors
 from qa.index_lexicon import LEXICON, build_lexicon, lexicon_record, lexicon_staleness, read_lexicon
 from qa.lexicon import Lexicon, save_lexicon
@@ -153,12 +153,12 @@ def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: Ch
                 ) -> Manifest:
     """Join the documents' data and write it atomically; corpus-wide artefacts come from stored
     per-document data: the lexicon from the texts, BM25/IDF from terms at load; the model embeds
-    only the glosses of passages ``glosses`` (the previous index's, by text) lacks."""
+    only the glosses of passages ``glosses`` (the previous index's, by passage text) lacks."""
     passages, p_terms, units, vectors, unit_vectors, titled_vectors = concat(parts, embedder.dim)
     lexicon = build_lexicon([d.doc.text for d in parts], dictionary) if bridge else None
     arrays = {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors}
     if lexicon is not None:
-        arrays[GLOSS_VECTORS] = embed_glosses(gloss_texts(passages, lexicon), embedder, glosses or {})
+        arrays[GLOSS_VECTORS] = embed_glosses(passages, lexicon, embedder, glosses or {})
     vstore = build_store(store, _store_record(index_dir), index_dir, passages, p_terms, vectors)
     manifest = Manifest(
         format_version=FORMAT_VERSION, package_version=__version__,
