@@ -62,11 +62,12 @@ class Gathered:
 
 
 def make_question(text: str, language: str, query_terms: list[str], vector, lexicon=None,
-                  headwords: int = 5) -> Question:
+                  headwords: int = 5, synonyms=()) -> Question:
     """The question as the answerer sees it; an English one also keeps its content words and
-    its phrases' translations (``headwords`` a phrase, as retrieval used them)."""
+    its phrases' translations (``headwords`` a phrase, as retrieval used them), a Japanese one the
+    deck's words for those it writes otherwise (``Ranked.synonyms``)."""
     english = frozenset()
-    groups = term_groups(text, query_terms)
+    groups = term_groups(text, query_terms, synonyms)
     untranslated = None
     if language == "en" and lexicon is not None:
         from qa.lexicon import english_words
@@ -79,15 +80,15 @@ def make_question(text: str, language: str, query_terms: list[str], vector, lexi
         missing = [w for w, a, b in words if not any(s <= a and b <= e for s, e in covered)]
         untranslated = len(missing) / len(words) if words else 1.0
     return Question(text, language, list(query_terms), vector, answer_type(text, language), english,
-                    groups, untranslated)
+                    groups, untranslated, frozenset(t for _, deck in synonyms for t in deck))
 
 
 def untranslated_share(question: Question, idf: dict[str, float]) -> float:
     """English: content words no lexicon phrase covers (from ``make_question``); otherwise the
-    share of content terms the corpus never uses."""
+    share of content terms the corpus never uses (a word it writes otherwise still counts)."""
     if question.untranslated is not None:
         return question.untranslated
-    content = [t for t in question.terms if has_content([t])]
+    content = [t for t in question.terms if has_content([t]) and t not in question.deck_synonyms]
     return sum(t not in idf for t in content) / len(content) if content else 1.0
 
 

@@ -132,7 +132,7 @@ class Assistant:
         turn.timings["retrieve_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         t1 = time.perf_counter()
         question = make_question(turn.query, turn.language, ranked.query_terms, vec, r.index.lexicon,
-                                 r.fusion.bridge_headwords)
+                                 r.fusion.bridge_headwords, ranked.synonyms)
         gathered = gather(question, turn.hits, ranked, r)
         turn.offline = extract(gathered, self.model, r.index.lexicon, r.doc_year)
         turn.timings["answer_ms"] = round((time.perf_counter() - t1) * 1000, 2)

@@ -59,10 +59,18 @@ def missing_idf(groups: tuple[tuple[str, ...], ...], passage_terms: set[str] | f
     return sum(w for g, w in _weighted_groups(groups, idf, rare) if not any(t in passage_terms for t in g))
 
 
-def term_groups(text: str, query_terms: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+def term_groups(text: str, query_terms: Sequence[str], synonyms=()) -> tuple[tuple[str, ...], ...]:
     """One group of terms per thing a Japanese question names, any of which will do: a country with
     the deck's name for it (イギリス, 英国), a name with the aside in brackets that restates it
-    (「TPP11（環太平洋…協定）」, 「CBPR（越境プライバシールール）」); each other term alone."""
+    (「TPP11（環太平洋…協定）」, 「CBPR（越境プライバシールール）」); each other term alone. A word the
+    deck writes otherwise (``synonyms``: ファンド, 基金) is found where the deck's word is."""
+    deck = {t: d for own, d in synonyms for t in own}
+    added = {t for d in deck.values() for t in d}
+    groups = _own_groups(text, [t for t in query_terms if t not in added])
+    return tuple(tuple(dict.fromkeys(g + tuple(t for w in g for t in deck.get(w, ())))) for g in groups)
+
+
+def _own_groups(text: str, query_terms: Sequence[str]) -> tuple[tuple[str, ...], ...]:
     canonical = {t: deck_spelling(t, text) or t for t in query_terms}
     merged: list[tuple[str, ...]] = []
     text = unicodedata.normalize("NFKC", text)

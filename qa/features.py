@@ -30,6 +30,7 @@ from qa.line_layout import (
     with_continuations,
 )
 from qa.question_analysis import AnswerType
+from qa.questions import QUESTION_TERMS
 from qa.records import Hit, Passage
 from qa.segmenting import JAPANESE_CHAR, terms
 from qa.span_names import typed_spans
@@ -41,13 +42,6 @@ _ASKS_SOURCE = re.compile(r"資料|出典|出所|データ|source|data|taken fro
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z\-]+")
 NEIGHBOURS = 2  # lines above a candidate that may be its label ("重点6分野", "＜IHIの取り組み＞")
 NO_NEIGHBOUR_COS = -0.1  # relative cosine of a missing neighbour (a passage's first line)
-# Interrogatives and generic question nouns: absent from a passage even when it answers.
-QUESTION_TERMS = frozenset(
-    "何 誰 いつ どこ どの どのような どんな どう どれ 幾ら 幾つ 何故 なぜ 主 主な "
-    "内容 名前 名称 額 規模 対象 物 事 方 居る 有る 為る 成る 言う 呼ぶ "
-    "教える 挙げる 示す 説明 理由 目的 狙い 意味 例 具体 的 "
-    "what which who when where why how much many name names".split()
-)
 
 FEATURES = (
     "cos", "titled_cos", "prev_cos", "first", "lex", "prev_lex", "context_lex", "title_lex",
@@ -94,6 +88,7 @@ class Question:
     # English phrase's translations (any one of them found means the phrase is found)
     term_groups: tuple[tuple[str, ...], ...] = ()
     untranslated: float | None = None  # English: share of content words no lexicon phrase covers
+    deck_synonyms: frozenset[str] = frozenset()  # terms added for words the deck writes otherwise
 
 
 @dataclass(frozen=True)

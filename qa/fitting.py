@@ -58,7 +58,7 @@ def collect(items: Sequence[GoldItem], retriever, k: int = 5, mode: str = "hybri
         hits, ranked = retriever.search_with_evidence(text, k=k, mode=mode, answering=True)
         vec = ranked.query_vec if ranked.query_vec is not None else retriever.embed_query(text)
         q = make_question(text, detect_language(text), ranked.query_terms, vec, retriever.index.lexicon,
-                          retriever.fusion.bridge_headwords)
+                          retriever.fusion.bridge_headwords, ranked.synonyms)
         g = gather(q, hits, ranked, retriever)
         keys = [normalise(key) for key in item.answer_keys]
         labels = np.array([any(key in normalise(c.context) for key in keys) for c in g.candidates], bool)

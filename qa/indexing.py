@@ -1,4 +1,4 @@
-"""Build, save and load the index: the store's vectors + JSONL passages and documents + lexicon + manifest.
+"""Build, save and load the index: the store's vectors, JSONL passages and documents, lexicon, synonyms.
 
 Nothing is pickled. A build is written to a temporary sibling folder and swapped in,
 so a crash mid-build leaves the previous index usable. A build is incremental: only added or
@@ -40,9 +40,10 @@ from qa.lexicon import Lexicon, save_lexicon
 from qa.records import Passage
 from qa.segmenting import segmenter_info
 from qa.store import VectorStore, build_store, open_store
+from qa.synonyms import SYNONYMS, Synonyms, build_synonyms, read_synonyms, save_synonyms
 
-FORMAT_VERSION = 6  # 4: the lexicon; 5: several documents (documents.jsonl), passages with document and page;
-# 6: the passages' dictionary glosses embedded (GLOSS_VECTORS)
+FORMAT_VERSION = 7  # 4: the lexicon; 5: several documents (documents.jsonl), passages with document and page;
+# 6: the passages' dictionary glosses embedded (GLOSS_VECTORS); 7: the corpus's synonym groups (SYNONYMS)
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 UNIT_VECTORS = "sentences.npy"  # one row per sentence/table row, in passage order
@@ -95,6 +96,7 @@ class Index:
     documents: dict[str, CorpusFile] = field(default_factory=dict)  # file name -> stored document
     lexicon: Lexicon | None = None  # English questions' bridge to Japanese BM25 terms
     gloss_vectors: np.ndarray | None = None  # (passages, dim), with the lexicon: ``qa.gloss_index``
+    synonyms: Synonyms | None = None  # Japanese questions' words -> the deck's (``qa.synonyms``)
 
     @property
     def texts(self) -> dict[str, str]:
@@ -155,7 +157,8 @@ def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: Ch
     per-document data: the lexicon from the texts, BM25/IDF from terms at load; the model embeds
     only the glosses of passages ``glosses`` (the previous index's, by passage text) lacks."""
     passages, p_terms, units, vectors, unit_vectors, titled_vectors = concat(parts, embedder.dim)
-    lexicon = build_lexicon([d.doc.text for d in parts], dictionary) if bridge else None
+    texts = [d.doc.text for d in parts]
+    lexicon = build_lexicon(texts, dictionary) if bridge else None
     arrays = {UNIT_VECTORS: unit_vectors, TITLED_VECTORS: titled_vectors}
     if lexicon is not None:
         arrays[GLOSS_VECTORS] = embed_glosses(passages, lexicon, embedder, glosses or {})
@@ -173,7 +176,7 @@ def write_parts(index_dir: Path, parts: list[DocumentData], embedder, params: Ch
     manifest.build_seconds = round(time.perf_counter() - started, 2)
     try:
         _write_atomically(Path(index_dir), manifest, passages, p_terms, units, arrays,
-                          vstore, [d.doc for d in parts], lexicon)
+                          vstore, [d.doc for d in parts], lexicon, build_synonyms(texts))
     except BaseException:
         vstore.discard()
         raise
@@ -217,7 +220,7 @@ def update_index(corpus_dir: Path, index_dir: Path, embedder, params: ChunkParam
 def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passage],
                       p_terms: list[list[str]], units: list[list[tuple[int, int]]],
                       arrays: dict[str, np.ndarray], store: VectorStore, docs: list[CorpusFile],
-                      lexicon: Lexicon | None = None) -> None:
+                      lexicon: Lexicon | None = None, synonyms: Synonyms | None = None) -> None:
     parent = index_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -230,6 +233,8 @@ def _write_atomically(index_dir: Path, manifest: Manifest, passages: list[Passag
         write_documents(tmp, docs)
         if lexicon is not None:
             save_lexicon(lexicon, tmp / LEXICON)
+        if synonyms is not None:
+            save_synonyms(synonyms, tmp / SYNONYMS)
         for name, arr in arrays.items():
             np.save(tmp / name, np.asarray(arr, dtype=np.float32), allow_pickle=False)
         with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
@@ -332,8 +337,8 @@ def _load_rest(index_dir: Path, manifest: Manifest, store: VectorStore) -> Index
     if glosses is not None and glosses.shape != (len(passages), manifest.dim):
         raise IndexLoadError(f"index at {index_dir}: {GLOSS_VECTORS} is out of step with the "
                              "passages. Rebuild with `qa index`")
-    return Index(index_dir, manifest, passages, p_terms, store, units, unit_vectors,
-                 titled_vectors, _offsets(units), documents, lexicon, glosses)
+    return Index(index_dir, manifest, passages, p_terms, store, units, unit_vectors, titled_vectors,
+                 _offsets(units), documents, lexicon, glosses, read_synonyms(index_dir / SYNONYMS))
 
 
 def current_problem(index_dir: Path, corpus_dir: Path, model: str | None) -> str:

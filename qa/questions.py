@@ -15,6 +15,13 @@ MAX_QUESTION_CHARS = 1000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _LATIN = re.compile(r"[A-Za-z]")
+# Interrogatives and generic question nouns: absent from a passage even when it answers.
+QUESTION_TERMS = frozenset(
+    "何 誰 いつ どこ どの どのような どんな どう どれ 幾ら 幾つ 何故 なぜ 主 主な "
+    "内容 名前 名称 額 規模 対象 物 事 方 居る 有る 為る 成る 言う 呼ぶ "
+    "教える 挙げる 示す 説明 理由 目的 狙い 意味 例 具体 的 "
+    "what which who when where why how much many name names".split()
+)
 
 
 @dataclass(frozen=True)

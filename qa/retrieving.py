@@ -23,6 +23,7 @@ from qa.line_layout import LINK
 from qa.questions import clean_question, detect_language
 from qa.records import Hit, Passage
 from qa.segmenting import terms
+from qa.synonyms import deck_terms
 
 # Above this many sentences, the best-sentence ranking scans only the sentences of the
 # SENTENCE_POOL passages nearest by passage vector: a scan of every sentence grows with the
@@ -47,6 +48,8 @@ class Ranked:
     gloss: list[tuple[int, float]] = field(default_factory=list)
     # English: (passage idx, cosine) of the question's vector with the passages' embedded glosses
     gloss_dense: list[tuple[int, float]] = field(default_factory=list)
+    # Japanese: (a word's own terms, the deck's terms for it) for words the deck writes otherwise
+    synonyms: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
 
 class Retriever:
@@ -112,13 +115,21 @@ class Retriever:
         """Load the model and run one query, so the first user does not wait."""
         self.rank("warm up", need_dense=True)
 
-    def query_terms(self, query: str, language: str) -> list[str]:
-        """BM25 terms of ``query``: its Sudachi terms, or for an English question the Japanese
+    def query_terms(self, query: str, language: str, synonyms=None) -> list[str]:
+        """BM25 terms of ``query``: its Sudachi terms and the deck's words for those it writes
+        otherwise (``synonyms``, default ``synonyms_of``), or for an English question the Japanese
         terms of its phrases' dictionary translations (and the document's own Latin words)."""
         lexicon = self.index.lexicon
         if language == "en" and lexicon is not None:
             return lexicon.query_terms(query, self.fusion.bridge_headwords)
-        return with_deck_spellings(query, terms(query))
+        own = with_deck_spellings(query, terms(query))
+        found = self.synonyms_of(query, language) if synonyms is None else synonyms
+        return own + [t for t in deck_terms(found) if t not in own]
+
+    def synonyms_of(self, query: str, language: str) -> tuple:
+        """``Synonyms.of`` for a Japanese question (none for English, or an index without them)."""
+        table = self.index.synonyms
+        return table.of(query) if table is not None and language != "en" else ()
 
     def rank(self, query: str, need_dense: bool = True, need_bm25: bool = True,
              language: str | None = None, need_gloss_dense: bool = True) -> Ranked:
@@ -128,7 +139,8 @@ class Retriever:
         vec = None
         language = language or detect_language(query)
         # terms first: Sudachi's dictionary loads (and gives back its pages) before the model
-        q_terms = self.query_terms(query, language) if need_bm25 else []
+        synonyms = self.synonyms_of(query, language) if need_bm25 else ()
+        q_terms = self.query_terms(query, language, synonyms) if need_bm25 else []
         if need_dense:
             vec = self.embed_query(query)
             large = len(self.index.unit_vectors) > SENTENCE_SCAN_LIMIT
@@ -143,7 +155,7 @@ class Retriever:
         glossed = self.index.gloss_vectors
         gloss_dense = _top(glossed @ vec, n) if need_gloss_dense and vec is not None and glossed is not None \
             and self.fusion.gloss_dense_weight.get(language, 0.0) > 0 else []
-        return Ranked(dense, bm25, q_terms, matched, vec, sentence, gloss, gloss_dense)
+        return Ranked(dense, bm25, q_terms, matched, vec, sentence, gloss, gloss_dense, synonyms)
 
     def _uses_glosses(self, language: str) -> bool:
         return self.index.lexicon is not None and self.fusion.gloss_weight.get(language, 0.0) > 0

@@ -100,6 +100,27 @@ def morphemes(text: str) -> Iterator[tuple[str, str, str, int, int]]:
                    offset + m.begin(), offset + m.end())
 
 
+def synonym_units(text: str) -> Iterator[tuple[str, str, tuple[int, ...], bool]]:
+    """(surface, normalised form, Sudachi synonym group ids, whether glued to katakana on either
+    side) of each content word of ``text`` read as Sudachi's longest units (日本貿易振興機構 whole,
+    not 日本|貿易|振興|機構), for ``qa.synonyms``."""
+    from sudachipy import SplitMode
+
+    tok = _tokenizer()
+    text = unicodedata.normalize("NFKC", text)
+    for offset, piece in pieces(text):
+        for m in tok.tokenize(piece, SplitMode.C):
+            if m.part_of_speech()[0] in _DROPPED_POS:
+                continue
+            a, b = offset + m.begin(), offset + m.end()
+            glued = _katakana_at(text, a - 1) or _katakana_at(text, b)
+            yield m.surface(), m.normalized_form(), tuple(m.synonym_group_ids()), glued
+
+
+def _katakana_at(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and ("ァ" <= text[i] <= "ヺ" or text[i] == "ー")
+
+
 def countries(text: str) -> list[str]:
     """The normalised forms of the country names Sudachi finds in ``text`` (固有名詞/地名/国:
     米国, インド; not 先進国 or 世界), a compound's too (the アメリカ of ラテンアメリカ)."""

@@ -104,7 +104,7 @@ def running_app(service, lang: str = "ja"):
 
 FAKE_ID = "fake:hashing-64"  # FakeEmbedder().model_id
 INDEX_FILES = ("manifest.json", "passages.jsonl", "documents.jsonl", "sentences.npy", "sentences_titled.npy",
-               "passage_glosses.npy", "vectors.faiss")
+               "passage_glosses.npy", "synonyms.json", "vectors.faiss")
 
 
 def load(index: Path, corpus: Path | None = None):

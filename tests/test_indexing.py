@@ -194,6 +194,15 @@ def test_passage_glosses_out_of_step_or_missing_are_refused(tiny_index):
     assert refused(tiny_index) == f"{path} is missing: rebuild with `qa index`"
 
 
+def test_synonyms_are_built_and_a_missing_or_corrupt_table_is_refused(tiny_index):
+    assert load(tiny_index).synonyms.groups  # the tiny deck's words have Sudachi synonym groups
+    path = tiny_index / "synonyms.json"
+    path.write_text('{"12": ["not", "a", "table"]}', encoding="utf-8")
+    assert refused(tiny_index) == f"{path} is missing or corrupt: rebuild with `qa index`"
+    path.unlink()
+    assert refused(tiny_index) == f"{path} is missing or corrupt: rebuild with `qa index`"
+
+
 def test_missing_and_garbage_sentence_vectors(tiny_index):
     path = tiny_index / "sentences.npy"
     path.write_bytes(b"\x93NUMPY garbage")
