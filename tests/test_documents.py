@@ -144,6 +144,15 @@ def test_adding_a_document_embeds_only_that_document(tmp_path, corpus, index):
     assert manifest.n_passages == len(before.passages) + 1
 
 
+def test_an_added_documents_words_join_the_synonym_table(corpus, index):
+    embedder = CountingEmbedder()
+    question = "ファンドの規模は？"  # the deck's word for it is 基金, once a document writes it
+    assert load_index(index, corpus, embedder.model_id).synonyms.of(question) == ()
+    (corpus / "extra.md").write_text("# 追加\n\n新たな基金を創設。\n", encoding="utf-8")
+    update_index(corpus, index, embedder, progress=False)
+    assert load_index(index, corpus, embedder.model_id).synonyms.of(question) == ((("ファンド",), ("基金",)),)
+
+
 def test_changing_and_removing_documents(corpus, index):
     embedder = CountingEmbedder()
     (corpus / "notes.md").write_text("# 改訂\n\n書き直したメモ。\n", encoding="utf-8")
