@@ -267,8 +267,9 @@ def matches(answer_type: AnswerType | str, span: Span) -> bool:
         return False
     if kind != "place" and span.unit == "country":
         return False  # 「（日）」 says whose measure a line is; it names no fund or programme
-    if kind == "place" and span.unit == "latin" and _ALL_CAPS.fullmatch(span.text) and (
-            span.text not in PLACE_ACRONYMS):
+    # Sudachi tags WTO (and ＷＴＯ) a proper noun: an acronym is a place only if it names countries
+    latin = unicodedata.normalize("NFKC", span.text)
+    if kind == "place" and _ALL_CAPS.fullmatch(latin) and latin not in PLACE_ACRONYMS:
         return False  # "which countries signed RCEP" is not answered by the GDP of 「世界のGDP」
     hint = getattr(answer_type, "unit", "")
     if hint == "person" and span.unit != "person":

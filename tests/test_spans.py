@@ -280,6 +280,13 @@ def test_a_company_asked_for_is_not_answered_by_a_place() -> None:
     assert matches(company, Span("name", "ASPI", 0, 4, unit="latin"))
 
 
+def test_an_acronym_of_no_place_answers_no_place_question_in_either_width() -> None:
+    where = AnswerType("place")
+    line = "ＷＴＯに懐疑的であったトランプ政権に代わり、米国とも連携。"  # the deck writes ＷＴＯ and WTO
+    assert "ＷＴＯ" not in [s.text for s in typed_spans(line) if matches(where, s)]
+    assert not matches(where, Span("name", "ＷＴＯ", 0, 3, unit="latin"))
+    assert matches(where, Span("name", "ＡＳＥＡＮ", 0, 5, unit="latin"))  # a group of countries is one
+
 HEADER = "(%) 2020年 2021年 (%) 2020年 2021年"
 
 
