@@ -101,9 +101,9 @@ def morphemes(text: str) -> Iterator[tuple[str, str, str, int, int]]:
 
 
 def synonym_units(text: str) -> Iterator[tuple[str, str, tuple[int, ...], bool]]:
-    """(surface, normalised form, Sudachi synonym group ids, whether glued to katakana on either
-    side) of each content word of ``text`` read as Sudachi's longest units (日本貿易振興機構 whole,
-    not 日本|貿易|振興|機構), for ``qa.synonyms``."""
+    """(surface, normalised form, Sudachi synonym group ids, whether it is katakana inside a longer
+    katakana word: the アメリカ of ラテンアメリカ) of each content word of ``text`` read as Sudachi's
+    longest units (日本貿易振興機構 whole, not 日本|貿易|振興|機構), for ``qa.synonyms``."""
     from sudachipy import SplitMode
 
     tok = _tokenizer()
@@ -113,8 +113,8 @@ def synonym_units(text: str) -> Iterator[tuple[str, str, tuple[int, ...], bool]]
             if m.part_of_speech()[0] in _DROPPED_POS:
                 continue
             a, b = offset + m.begin(), offset + m.end()
-            glued = _katakana_at(text, a - 1) or _katakana_at(text, b)
-            yield m.surface(), m.normalized_form(), tuple(m.synonym_group_ids()), glued
+            inside = _katakana_at(text, a) and (_katakana_at(text, a - 1) or _katakana_at(text, b))
+            yield m.surface(), m.normalized_form(), tuple(m.synonym_group_ids()), inside
 
 
 def _katakana_at(text: str, i: int) -> bool:

@@ -12,7 +12,6 @@ are left alone: the deck's own word is what the question means.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from qa.questions import QUESTION_TERMS
 from qa.segmenting import synonym_units, terms
 
 SYNONYMS = "synonyms.json"
-_KATAKANA = re.compile(r"[ァ-ヺー]")
 
 
 @dataclass(frozen=True)
@@ -35,8 +33,8 @@ class Synonyms:
         corpus never writes but whose synonym groups it does; a question word (何, 教える) and
         a katakana word inside a longer one (the アメリカ of ラテンアメリカ) are left out."""
         out = []
-        for surface, form, ids, glued in synonym_units(question):
-            if form in QUESTION_TERMS or (glued and _KATAKANA.match(surface)):
+        for surface, form, ids, inside_word in synonym_units(question):
+            if form in QUESTION_TERMS or inside_word:
                 continue
             members: dict[str, tuple[str, ...]] = {}
             for g in ids:
