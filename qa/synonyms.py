@@ -58,10 +58,9 @@ def build_synonyms(texts: list[str]) -> Synonyms:
     groups: dict[int, dict[str, tuple[str, ...]]] = {}
     for text in texts:
         for surface, form, ids, _ in synonym_units(text):
-            found = tuple(terms(surface))
-            for g in ids:
-                if found:
-                    groups.setdefault(g, {}).setdefault(form, found)
+            found = tuple(terms(surface)) if ids else ()  # most words belong to no group
+            for g in ids if found else ():
+                groups.setdefault(g, {}).setdefault(form, found)
     return Synonyms(groups)
 
 
